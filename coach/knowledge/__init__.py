@@ -1,0 +1,1 @@
+"""The knowledge base: load files, chunk them, embed them and search them (dense + lexical)."""

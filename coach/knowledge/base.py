@@ -1,0 +1,283 @@
+"""The knowledge-base service: the one entry point the CLI (and later the TUI) calls.
+
+It owns the write lock, the manifest, the Chroma store, the lexical index and the embedder, and
+loads each only when an operation needs it: listing never loads the model, re-adding unchanged
+files never loads it either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coach.knowledge.ingest import IngestObserver, IngestReport, ingest
+from coach.knowledge.manifest import Manifest, SourceRecord
+
+if TYPE_CHECKING:
+    from coach.knowledge.embedder import Embedder
+    from coach.knowledge.lexical import LexicalIndex
+    from coach.knowledge.store import VectorStore
+    from coach.settings import Settings
+
+COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.5  # paraphrased questions share few words with their answers: trust meaning more
+
+
+class KnowledgeBaseBusy(Exception):
+    """Another process holds the write lock for longer than ``lock_timeout_s``."""
+
+
+class InvalidCollection(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    chunk_id: str
+    text: str
+    source: str
+    title: str
+    heading: str
+    start: int
+    end: int
+    score: float
+    """Reciprocal-rank-fusion score of the dense and lexical rankings (higher is better)."""
+    similarity: float | None
+    """Cosine similarity between query and passage when the dense search found it."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "chunk_id": self.chunk_id,
+            "text": self.text,
+            "source": self.source,
+            "title": self.title,
+            "heading": self.heading,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 6),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+        }
+
+
+def builtin_knowledge_dir() -> Path:
+    """Our own guides: inside the package in a wheel, at the repository top in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    bundled = package / "_builtin" / "knowledge"
+    return bundled if bundled.is_dir() else package.parent / "knowledge"
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, collection: str | None = None) -> None:
+        name = collection or settings.default_collection
+        if not COLLECTION_NAME.match(name):
+            raise InvalidCollection(
+                f"invalid collection name {name!r}: use 3-63 letters, digits, '.', '_' or '-',"
+                " starting and ending with a letter or digit"
+            )
+        self.settings = settings
+        self.collection = name
+        settings.ensure_dirs()
+        self._root = settings.knowledge_dir
+
+    @property
+    def is_default(self) -> bool:
+        return self.collection == self.settings.default_collection
+
+    @property
+    def embedder_name(self) -> str:
+        return f"all-MiniLM-L6-v2/{self.settings.embedding_backend}"
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest(self._root / "manifest.sqlite3")
+
+    @cached_property
+    def store(self) -> VectorStore:
+        from coach.knowledge.store import VectorStore
+
+        return VectorStore(self._root / "chroma")
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from coach.knowledge.embedder import load_embedder
+
+        return load_embedder(self.settings.embedding_backend, self.settings.cache_dir)
+
+    @contextlib.contextmanager
+    def writing(self, observer: IngestObserver) -> Iterator[None]:
+        """Hold the cross-process write lock; Chroma's embedded store takes one writer only."""
+        from filelock import FileLock, Timeout
+
+        lock_path = self._root / "write.lock"
+        lock = FileLock(lock_path)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            observer.waiting_for_lock(lock_path)
+            try:
+                lock.acquire(timeout=self.settings.lock_timeout_s)
+            except Timeout:
+                raise KnowledgeBaseBusy(
+                    f"another Coach process is writing the knowledge base ({lock_path});"
+                    f" gave up after {self.settings.lock_timeout_s:g} s"
+                ) from None
+        try:
+            self._recover()
+            yield
+        finally:
+            lock.release()
+
+    def _recover(self) -> None:
+        """Remove chunks left by an ingest that was killed before it committed."""
+        pending = self.manifest.pending(self.collection)
+        if not pending:
+            return
+        committed = self.manifest.sources(self.collection)
+        for source in pending:
+            record = committed.get(source)
+            self.store.delete_source(
+                self.collection, source, keep_hash=record.content_hash if record else None
+            )
+            self.manifest.clear_pending(self.collection, source)
+
+    def add(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
+        observer = observer or IngestObserver()
+        with self.writing(observer):
+            report = ingest(self, paths, observer)
+            if report.added or report.updated:
+                observer.indexing()
+                self._rebuild_lexical()
+        return report
+
+    def ensure_builtin(self, observer: IngestObserver | None = None) -> IngestReport | None:
+        """Bring the built-in guides up to date in the default collection (cheap when current)."""
+        if not self.is_default:
+            return None
+        folder = builtin_knowledge_dir()
+        committed = self.manifest.sources(self.collection)
+        from coach.knowledge.ingest import content_hash
+
+        current = {str(p): p for p in sorted(folder.glob("*.md"))}
+        stale = [s for s in committed if s.startswith(f"{folder}{os.sep}") and s not in current]
+        if stale:
+            self.remove(stale)
+        fresh = all(
+            (record := committed.get(source)) is not None
+            and record.embedder == self.embedder_name
+            and record.content_hash == content_hash(path.read_bytes())
+            for source, path in current.items()
+        )
+        return None if fresh else self.add([folder], observer)
+
+    def remove(self, targets: list[str]) -> list[str]:
+        """Remove sources by exact path, or every source under a folder path."""
+        committed = self.manifest.sources(self.collection)
+        chosen: list[str] = []
+        for target in targets:
+            path = os.path.abspath(os.path.expanduser(target))
+            matches = [s for s in committed if s in (target, path) or s.startswith(path + os.sep)]
+            chosen.extend(m for m in matches if m not in chosen)
+        if not chosen:
+            return []
+        with self.writing(IngestObserver()):
+            for source in chosen:
+                self.manifest.mark_pending(self.collection, source)
+                self.manifest.commit(self.collection, None, source)
+                self.store.delete_source(self.collection, source)
+                self.manifest.clear_pending(self.collection, source)
+            self._rebuild_lexical()
+        return chosen
+
+    def sources(self) -> dict[str, SourceRecord]:
+        return self.manifest.sources(self.collection)
+
+    def collections(self) -> list[str]:
+        return self.manifest.collections()
+
+    def embedder_mismatch(self) -> list[str]:
+        """Sources embedded by another backend than the configured one (re-add to refresh)."""
+        return [s for s, r in self.sources().items() if r.embedder != self.embedder_name]
+
+    # --- search -------------------------------------------------------------------------------
+
+    def _lexical_dir(self) -> Path:
+        return self._root / "lexical" / self.collection
+
+    def _rebuild_lexical(self) -> LexicalIndex:
+        from coach.knowledge.documents import indexed_text
+        from coach.knowledge.lexical import LexicalIndex
+
+        committed = self.manifest.sources(self.collection)
+        ids: list[str] = []
+        texts: list[str] = []
+        for chunk_id, text, meta in self.store.iter_all(self.collection):
+            record = committed.get(str(meta.get("source")))
+            if record and record.content_hash == meta.get("content_hash"):
+                ids.append(chunk_id)
+                texts.append(indexed_text(str(meta["title"]), str(meta["heading"]), text))
+        generation = self.manifest.generation(self.collection)
+        folder = self._lexical_dir() / f"generation-{generation}"
+        index = LexicalIndex.build(ids, texts, folder)
+        for old in self._lexical_dir().glob("generation-*"):
+            if old != folder:
+                import shutil
+
+                shutil.rmtree(old, ignore_errors=True)
+        return index
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        from coach.knowledge.lexical import LexicalIndex
+
+        folder = self._lexical_dir() / f"generation-{self.manifest.generation(self.collection)}"
+        return LexicalIndex.load(folder) or self._rebuild_lexical()
+
+    def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
+        """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank."""
+        top_k = top_k or self.settings.top_k
+        committed = self.manifest.sources(self.collection)
+        if not committed or not query.strip():
+            return []
+        pool = max(top_k * 6, 40)
+        vector = self.embedder.embed([query])[0]
+        dense = [
+            (chunk_id, similarity)
+            for chunk_id, similarity, meta in self.store.query(self.collection, vector, pool)
+            if (record := committed.get(str(meta.get("source"))))
+            and record.content_hash == meta.get("content_hash")
+        ]
+        lexical = self.lexical.query(query, pool)
+        scores: dict[str, float] = {}
+        for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
+            for rank, (chunk_id, _) in enumerate(ranking, start=1):
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+        best = sorted(scores, key=lambda cid: scores[cid], reverse=True)[:top_k]
+        similarity = dict(dense)
+        found = self.store.get(self.collection, best)
+        hits = []
+        for chunk_id in best:
+            if chunk_id not in found:
+                continue
+            text, meta = found[chunk_id]
+            hits.append(
+                SearchHit(
+                    chunk_id=chunk_id,
+                    text=text,
+                    source=str(meta["source"]),
+                    title=str(meta["title"]),
+                    heading=str(meta["heading"]),
+                    start=int(meta["start"]),
+                    end=int(meta["end"]),
+                    score=scores[chunk_id],
+                    similarity=similarity.get(chunk_id),
+                )
+            )
+        return hits

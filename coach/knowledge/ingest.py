@@ -1,0 +1,179 @@
+"""Ingest: files to committed chunks, incrementally, with progress and a per-file outcome.
+
+Chunks from many files are embedded in fixed-size batches (small files would otherwise give the
+encoder tiny batches), and each batch is written to Chroma by one writer thread while the next is
+embedded. A file is committed in the manifest only after all its chunks are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from coach.knowledge.chunking import chunk_document
+from coach.knowledge.discover import discover
+from coach.knowledge.documents import Chunk, Skip
+from coach.knowledge.loaders import load
+from coach.knowledge.manifest import SourceRecord
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from coach.knowledge.base import KnowledgeBase
+
+EMBED_BATCH = 64
+
+
+class IngestObserver:
+    """Receives progress; the CLI draws a bar from it, tests and services ignore it."""
+
+    def waiting_for_lock(self, lock_path: Path) -> None: ...
+    def started(self, files: int) -> None: ...
+    def file_done(self, source: str, outcome: str) -> None: ...
+    def embedded(self, chunks: int) -> None: ...
+    def indexing(self) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def nothing_ingested(self) -> bool:
+        """True when no file at all is in the knowledge base as a result of this run."""
+        return not (self.added or self.updated or self.unchanged)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class _Pending:
+    record: SourceRecord
+    outcome: str
+    remaining: int
+
+
+class _Pipeline:
+    """Embeds chunk batches and hands them to a single writer thread, one batch in flight."""
+
+    def __init__(self, kb: KnowledgeBase, observer: IngestObserver, report: IngestReport) -> None:
+        self._kb = kb
+        self._observer = observer
+        self._report = report
+        self._buffer: list[Chunk] = []
+        self._files: dict[str, _Pending] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-writer")
+        self._in_flight: Future[None] | None = None
+
+    def add(self, chunks: list[Chunk], pending: _Pending) -> None:
+        self._files[pending.record.source] = pending
+        self._buffer.extend(chunks)
+        while len(self._buffer) >= EMBED_BATCH:
+            self._flush(self._buffer[:EMBED_BATCH])
+            del self._buffer[:EMBED_BATCH]
+
+    def finish(self) -> None:
+        try:
+            if self._buffer:
+                self._flush(self._buffer)
+                self._buffer = []
+            self._wait()
+        finally:
+            self._writer.shutdown(wait=True)
+
+    def _flush(self, batch: list[Chunk]) -> None:
+        vectors = self._kb.embedder.embed([c.embedding_text() for c in batch])
+        self._observer.embedded(len(batch))
+        self._wait()
+        self._in_flight = self._writer.submit(self._write, list(batch), vectors)
+
+    def _wait(self) -> None:
+        if self._in_flight is not None:
+            future, self._in_flight = self._in_flight, None
+            future.result()
+
+    def _write(self, batch: list[Chunk], vectors: object) -> None:
+        kb = self._kb
+        kb.store.upsert(kb.collection, batch, vectors)  # type: ignore[arg-type]
+        for chunk in batch:
+            pending = self._files[chunk.source]
+            pending.remaining -= 1
+            if pending.remaining == 0:
+                self._commit(pending)
+
+    def _commit(self, pending: _Pending) -> None:
+        kb, record = self._kb, pending.record
+        kb.manifest.commit(kb.collection, record, record.source)
+        kb.store.delete_source(kb.collection, record.source, keep_hash=record.content_hash)
+        kb.manifest.clear_pending(kb.collection, record.source)
+        getattr(self._report, pending.outcome).append(record.source)
+        self._report.chunks += record.chunks
+        self._observer.file_done(record.source, pending.outcome)
+
+
+def ingest(kb: KnowledgeBase, paths: list[Path], observer: IngestObserver) -> IngestReport:
+    """Add or refresh ``paths`` in ``kb`` (the caller holds the write lock)."""
+    began = time.perf_counter()
+    report = IngestReport(kb.collection)
+    candidates = list(discover(paths))
+    observer.started(len(candidates))
+    committed = kb.manifest.sources(kb.collection)
+    embedder_name = kb.embedder_name
+    max_bytes = kb.settings.max_file_mb * 1024 * 1024
+    pipeline = _Pipeline(kb, observer, report)
+
+    def skip(source: str, reason: str) -> None:
+        report.skipped.append((source, reason))
+        observer.file_done(source, "skipped")
+
+    try:
+        for candidate in candidates:
+            source = str(candidate.path)
+            if candidate.problem:
+                skip(source, candidate.problem)
+                continue
+            try:
+                if candidate.path.stat().st_size > max_bytes:
+                    skip(source, f"larger than {kb.settings.max_file_mb:g} MB (max_file_mb)")
+                    continue
+                data = candidate.path.read_bytes()
+            except OSError as exc:
+                skip(source, f"cannot read: {exc.strerror or exc}")
+                continue
+            digest = content_hash(data)
+            previous = committed.get(source)
+            if previous and (previous.content_hash, previous.embedder) == (digest, embedder_name):
+                report.unchanged.append(source)
+                observer.file_done(source, "unchanged")
+                continue
+            try:
+                document = load(candidate.path, data)
+            except Skip as reason:
+                skip(source, str(reason))
+                continue
+            except Exception as exc:  # a loader bug must cost one file, not the whole run
+                skip(source, f"loader failed: {type(exc).__name__}: {exc}"[:200])
+                continue
+            report.notes.extend((source, note) for note in document.notes)
+            chunks = chunk_document(document, source, digest)
+            record = SourceRecord(
+                source, digest, embedder_name, len(chunks), document.title, len(data), time.time()
+            )
+            kb.manifest.mark_pending(kb.collection, source)
+            pipeline.add(chunks, _Pending(record, "updated" if previous else "added", len(chunks)))
+    finally:
+        pipeline.finish()
+    report.seconds = time.perf_counter() - began
+    return report

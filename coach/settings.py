@@ -1,0 +1,121 @@
+"""Settings: defaults < TOML config file < COACH_* environment variables.
+
+Every path derives from one home. ``COACH_HOME`` replaces the platform directories entirely, so a
+test or a second programme can run against its own data without touching the user's.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "coach"
+
+
+class ConfigError(Exception):
+    """The config file or an environment variable holds a value Coach cannot use."""
+
+
+def config_file() -> Path:
+    """Where the TOML config lives: ``COACH_CONFIG``, else under COACH_HOME or the platform dir."""
+    if explicit := os.environ.get("COACH_CONFIG"):
+        return Path(explicit).expanduser()
+    if home := os.environ.get("COACH_HOME"):
+        return Path(home).expanduser() / "config.toml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """User-tunable settings. Field docstrings double as the reference in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="forbid")
+
+    home: Path | None = None
+    """Root for all data, cache and config. Unset: the platform's per-user directories."""
+
+    embedding_backend: Literal["torch", "onnx-int8"] = "torch"
+    """`torch` runs sentence-transformers; `onnx-int8` runs a quantised export (about 2x faster)."""
+
+    default_collection: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$")
+    """Collection used when `--collection` is not given; it also holds the built-in guides."""
+
+    top_k: int = Field(5, ge=1, le=100)
+    """How many passages a search returns by default."""
+
+    max_file_mb: float = Field(20.0, gt=0)
+    """Files larger than this are skipped with a reason instead of being ingested."""
+
+    lock_timeout_s: float = Field(60.0, ge=0)
+    """How long a second writer waits for the knowledge-base lock before giving up."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
+        )
+
+    @cached_property
+    def data_dir(self) -> Path:
+        if self.home:
+            return self.home.expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir(APP_NAME))
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        if self.home:
+            return self.home.expanduser() / "cache"
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir(APP_NAME))
+
+    @property
+    def knowledge_dir(self) -> Path:
+        """Chroma's files, the ingest manifest and the lexical indexes."""
+        return self.data_dir / "knowledge"
+
+    def ensure_dirs(self) -> None:
+        """Create the data and cache dirs private to the user (0700): notes will live here too."""
+        for path in (self.data_dir, self.cache_dir, self.knowledge_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            path.chmod(0o700)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning TOML and validation errors into one readable ConfigError."""
+    source = config_file()
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings (from {source} or COACH_* variables): {problems}"
+        ) from None
