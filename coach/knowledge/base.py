@@ -29,6 +29,7 @@ COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
 RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.5  # paraphrased questions share few words with their answers: trust meaning more
+PER_SOURCE = 2  # at most this many passages from one document, so results show breadth
 
 
 class KnowledgeBaseBusy(Exception):
@@ -259,9 +260,10 @@ class KnowledgeBase:
         for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
             for rank, (chunk_id, _) in enumerate(ranking, start=1):
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-        best = sorted(scores, key=lambda cid: scores[cid], reverse=True)[:top_k]
+        ranked = sorted(scores, key=lambda cid: scores[cid], reverse=True)
+        found = self.store.get(self.collection, ranked[: top_k * 4])
+        best = _diversified(ranked, found, top_k)
         similarity = dict(dense)
-        found = self.store.get(self.collection, best)
         hits = []
         for chunk_id in best:
             if chunk_id not in found:
@@ -281,3 +283,20 @@ class KnowledgeBase:
                 )
             )
         return hits
+
+
+def _diversified(ranked: list[str], found: dict[str, tuple[str, dict]], top_k: int) -> list[str]:
+    """The best ``top_k`` ids with at most PER_SOURCE per document, topped up if too few."""
+    chosen: list[str] = []
+    per_source: dict[str, int] = {}
+    for chunk_id in ranked:
+        if chunk_id not in found:
+            continue
+        source = str(found[chunk_id][1].get("source"))
+        if per_source.get(source, 0) < PER_SOURCE:
+            per_source[source] = per_source.get(source, 0) + 1
+            chosen.append(chunk_id)
+        if len(chosen) == top_k:
+            return chosen
+    extra = [cid for cid in ranked if cid in found and cid not in chosen]
+    return chosen + extra[: top_k - len(chosen)]

@@ -38,7 +38,7 @@ def chunk_document(document: Document, source: str, content_hash: str) -> list[C
     spans: list[_Span] = []
     for section in _sections(document):
         spans.extend(_pack(text, [u for b in section for u in _units(text, b)]))
-    spans = _merge_small(spans)
+    spans = _unique(text, _merge_small(spans))
     prefix = hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return [
         Chunk(
@@ -136,3 +136,15 @@ def _merge_small(spans: list[_Span]) -> list[_Span]:
             span = _Span(merged[-1].heading, merged.pop().start, span.end)
         merged.append(span)
     return merged
+
+
+def _unique(text: str, spans: list[_Span]) -> list[_Span]:
+    """Drop repeats of an identical passage (boilerplate, a repeated line): one copy answers."""
+    seen: set[str] = set()
+    unique = []
+    for span in spans:
+        passage = text[span.start : span.end]
+        if passage not in seen:
+            seen.add(passage)
+            unique.append(span)
+    return unique

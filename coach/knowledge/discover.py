@@ -1,11 +1,13 @@
 """Find the files to ingest under the paths a user gave, with a reason for each one left out.
 
 Folders are walked recursively, following symlinks but never into the same folder twice (so a
-symlink loop ends); hidden files and folders (.git, .venv, ...) are passed over silently.
+symlink loop ends); hidden files and folders (.git, .venv, ...) and Coach's own data folder are
+passed over silently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterator
@@ -20,8 +22,13 @@ class Candidate:
     problem: str | None = None
 
 
-def discover(paths: list[Path]) -> Iterator[Candidate]:
+def discover(paths: list[Path], exclude: tuple[Path, ...] = ()) -> Iterator[Candidate]:
+    """Files under ``paths``; folders in ``exclude`` (Coach's own data) are never entered."""
     seen_dirs: set[tuple[int, int]] = set()
+    for folder in exclude:
+        with contextlib.suppress(OSError):
+            info = folder.stat()
+            seen_dirs.add((info.st_dev, info.st_ino))
     seen_files: set[Path] = set()
     for given in paths:
         path = Path(os.path.abspath(given.expanduser()))

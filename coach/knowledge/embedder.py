@@ -106,8 +106,9 @@ class OnnxInt8Embedder:
 def ensure_onnx_int8(cache_dir: Path) -> Path:
     """Export the packaged model to ONNX and quantise it to int8, once; return the file.
 
-    Per-channel int8 on MatMul weights only keeps cosine similarity to the torch vectors above
-    0.99 while roughly doubling throughput on CPU.
+    Per-channel int8 on weight MatMuls only (attention scores stay float: quantising two
+    activations costs accuracy and time) keeps cosine similarity to the torch vectors around 0.99
+    while roughly doubling throughput on CPU.
     """
     target = cache_dir / "onnx" / "all-MiniLM-L6-v2-int8.onnx"
     if target.exists():
@@ -160,6 +161,7 @@ def ensure_onnx_int8(cache_dir: Path) -> Path:
             weight_type=QuantType.QInt8,
             per_channel=True,
             op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=_activation_matmuls(fp32),
         )
         os.replace(int8, target)  # atomic: a killed export never leaves a half-written model
     return target
@@ -169,3 +171,16 @@ def load_embedder(backend: str, cache_dir: Path) -> Embedder:
     if backend == "onnx-int8":
         return OnnxInt8Embedder(cache_dir)
     return TorchEmbedder()
+
+
+def _activation_matmuls(model_file: Path) -> list[str]:
+    """MatMul nodes multiplying two activations (attention scores), not an activation by weights."""
+    import onnx
+
+    graph = onnx.load(str(model_file)).graph
+    weights = {init.name for init in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and not any(name in weights for name in node.input)
+    ]

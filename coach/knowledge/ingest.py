@@ -127,7 +127,7 @@ def ingest(kb: KnowledgeBase, paths: list[Path], observer: IngestObserver) -> In
     """Add or refresh ``paths`` in ``kb`` (the caller holds the write lock)."""
     began = time.perf_counter()
     report = IngestReport(kb.collection)
-    candidates = list(discover(paths))
+    candidates = list(discover(paths, exclude=(kb.settings.data_dir, kb.settings.cache_dir)))
     observer.started(len(candidates))
     committed = kb.manifest.sources(kb.collection)
     embedder_name = kb.embedder_name

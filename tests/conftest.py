@@ -1,0 +1,87 @@
+"""Shared fixtures: every test gets its own COACH_HOME; the real embedding model loads once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def coach_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private COACH_HOME: no test ever reads or writes the user's real data."""
+    home = tmp_path / "coach-home"
+    monkeypatch.setenv("COACH_HOME", str(home))
+    monkeypatch.delenv("COACH_CONFIG", raising=False)
+    for name in list(os.environ):
+        if name.startswith("COACH_") and name != "COACH_HOME":
+            monkeypatch.delenv(name)
+    return home
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    from coach.knowledge.embedder import TorchEmbedder
+
+    return TorchEmbedder()
+
+
+@pytest.fixture
+def make_kb(torch_embedder) -> Callable[..., object]:
+    """Open a KnowledgeBase on the test's COACH_HOME that reuses the session's loaded model."""
+    from coach.knowledge.base import KnowledgeBase
+    from coach.settings import load_settings
+
+    def make(collection: str | None = None, **settings: object):
+        kb = KnowledgeBase(load_settings(**settings), collection)
+        kb.__dict__["embedder"] = torch_embedder
+        return kb
+
+    return make
+
+
+def run_coach(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None, prefix: list[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "coach", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        check=False,
+    )
+
+
+def write_corpus(folder: Path, files: int, version: str = "v1", paragraphs: int = 8) -> list[Path]:
+    """Markdown files with distinct, prose-like paragraphs (several chunks each)."""
+    import random
+
+    words = (
+        "mentor mentee senior junior session feedback agenda timer notes video call chat post "
+        "draft audience channel meeting async update calendar inbox prompt summary tool screen "
+        "share habit experiment goal trust listen explain example practice review confidence"
+    ).split()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(files):
+        rng = random.Random(f"{version}-{index}")
+        body = [f"---\ntitle: Note {index} {version}\n---\n# Note {index} {version}\n"]
+        for p in range(paragraphs):
+            body.append(f"## Part {p}\n")
+            sentences = [
+                " ".join(rng.choice(words) for _ in range(rng.randint(8, 16))).capitalize() + "."
+                for _ in range(rng.randint(4, 7))
+            ]
+            body.append(" ".join(sentences) + "\n")
+        path = folder / f"note-{index:03d}.md"
+        path.write_text("\n".join(body))
+        paths.append(path)
+    return paths
