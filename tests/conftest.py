@@ -64,11 +64,44 @@ def write_corpus(folder: Path, files: int, version: str = "v1", paragraphs: int 
     """Markdown files with distinct, prose-like paragraphs (several chunks each)."""
     import random
 
-    words = (
-        "mentor mentee senior junior session feedback agenda timer notes video call chat post "
-        "draft audience channel meeting async update calendar inbox prompt summary tool screen "
-        "share habit experiment goal trust listen explain example practice review confidence"
-    ).split()
+    words = [
+        "mentor",
+        "mentee",
+        "senior",
+        "junior",
+        "session",
+        "feedback",
+        "agenda",
+        "timer",
+        "notes",
+        "video",
+        "call",
+        "chat",
+        "post",
+        "draft",
+        "audience",
+        "channel",
+        "meeting",
+        "async",
+        "update",
+        "calendar",
+        "inbox",
+        "prompt",
+        "summary",
+        "tool",
+        "screen",
+        "share",
+        "habit",
+        "experiment",
+        "goal",
+        "trust",
+        "listen",
+        "explain",
+        "example",
+        "practice",
+        "review",
+        "confidence",
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(files):

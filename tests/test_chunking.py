@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 import time
@@ -79,10 +80,13 @@ def assert_invariants(document: Document, chunks: list[Chunk]) -> None:
             assert any(c.start <= offset < c.end for c in chunks), (block, offset)
 
 
-WORDS = (
-    "the mentor mentee listens asks explains feedback session goal trust director junior senior "
-    "team problem question idea meeting notes plan week change learn teach open honest careful"
-).split()
+# fmt: off
+WORDS = [
+    "the", "mentor", "mentee", "listens", "asks", "explains", "feedback", "session", "goal",
+    "trust", "director", "junior", "senior", "team", "problem", "question", "idea", "meeting",
+    "notes", "plan", "week", "change", "learn", "teach", "open", "honest", "careful",
+]
+# fmt: on
 
 
 def prose_sentence(rng: random.Random) -> str:
@@ -173,12 +177,16 @@ def test_long_paragraph_is_split_at_sentence_ends():
 
 
 def long_paragraph(label: str, sentences: int = 12) -> str:
-    return " ".join(f"In {label} we discuss point {i} at some length here." for i in range(sentences))
+    return " ".join(
+        f"In {label} we discuss point {i} at some length here." for i in range(sentences)
+    )
 
 
 def test_large_sections_never_share_a_chunk():
     paragraphs = [
-        (("Guide", name), long_paragraph(name)) for name in ("Alpha", "Beta", "Gamma") for _ in "xyz"
+        (("Guide", name), long_paragraph(name))
+        for name in ("Alpha", "Beta", "Gamma")
+        for _ in "xyz"
     ]
     document = build_document(paragraphs)
     chunks = chunk_document(document, "s", HASH)
@@ -208,6 +216,15 @@ def test_small_trailing_section_folds_into_the_previous_chunk():
     assert chunks[-1].text.endswith("One last line.")
     assert chunks[-1].heading == ("Main",)
     assert all(len(c.text) >= MINIMUM for c in chunks)
+
+
+def test_identical_passages_are_kept_once():
+    boilerplate = long_paragraph("Legal", sentences=10)
+    first, second = long_paragraph("First", 10), long_paragraph("Second", 10)
+    paragraphs = [(("A",), boilerplate), (("B",), first), (("C",), boilerplate), (("D",), second)]
+    chunks = chunk_document(build_document(paragraphs), "s", HASH)
+    assert [c.text for c in chunks] == [boilerplate, first, second]
+    assert [c.heading for c in chunks] == [("A",), ("B",), ("D",)]
 
 
 # --- ids ---------------------------------------------------------------------------------------
@@ -244,7 +261,7 @@ def test_neighbouring_chunks_of_one_paragraph_share_a_sentence():
     text = " ".join(sentences)
     chunks = chunk_document(single_block(text), "s", HASH)
     assert len(chunks) >= 3
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         shared = text[after.start : before.end]
         assert after.start < before.end, "consecutive chunks overlap"
         assert any(sentence in shared for sentence in sentences), shared
@@ -259,13 +276,9 @@ def test_no_overlap_across_sections():
         assert chunk.end <= boundary or chunk.start >= boundary
 
 
-@pytest.mark.xfail(
-    reason="BUG: _SENTENCE_END consumes closing quotes/brackets after . ! ? as part of the "
-    "separator, so at a chunk boundary the closing '\"' belongs to no chunk",
-    strict=True,
-)
 def test_closing_quote_after_a_sentence_end_stays_in_a_chunk():
-    text = " ".join(f'She said "this is quoted sentence {i} of the talk."' for i in range(40))
+    filler = "and then we talked about the plan for the coming weeks in some detail"
+    text = " ".join(f'She said "point {i} {filler} {filler} {filler}."' for i in range(12))
     chunks = chunk_document(single_block(text), "s", HASH)
     assert len(chunks) > 1
     covered = set()
@@ -279,7 +292,7 @@ def test_closing_quote_after_a_sentence_end_stays_in_a_chunk():
 
 
 def test_five_megabyte_single_line_is_fast_and_bounded():
-    text = ("listen first then ask open questions about the work " * 100_000)[:5_000_000]
+    text = " ".join(f"word{i}" for i in range(700_000))[:5_000_000]
     started = time.perf_counter()
     chunks = chunk_document(single_block(text), "big.txt", HASH)
     elapsed = time.perf_counter() - started
@@ -290,11 +303,12 @@ def test_five_megabyte_single_line_is_fast_and_bounded():
 
 
 def test_two_megabytes_without_spaces_is_bounded():
-    text = "x" * 2_000_000
-    chunks = chunk_document(single_block(text), "blob.txt", HASH)
+    text = "".join(str(i) for i in range(400_000))[:2_000_000]  # no spaces, no repeats
+    document = single_block(text)
+    chunks = chunk_document(document, "blob.txt", HASH)
     assert max(len(c.text) for c in chunks) <= HARD_LIMIT
     assert sum(len(c.text) for c in chunks) >= len(text)
-    assert_invariants(single_block(text[:20_000]), chunk_document(single_block(text[:20_000]), "s", HASH))
+    assert_invariants(document, chunks)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 5, 8, 13, 21])
@@ -308,4 +322,4 @@ def test_random_document_generator_exercises_the_hard_cases():
     documents = [random_document(random.Random(seed)) for seed in [0, 1, 2, 3, 5, 8, 13, 21]]
     assert any(len(w) > TARGET for d in documents for w in d.text.split())
     assert any(b.end - b.start > 3 * TARGET for d in documents for b in d.blocks)
-    assert all(len(set(section_ids(d))) > 1 for d in documents[:4])
+    assert sum(len(set(section_ids(d))) > 1 for d in documents) >= 6

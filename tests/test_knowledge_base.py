@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_corpus
-
 pytestmark = pytest.mark.slow
+DATA = Path(__file__).parent / "data"
 
 
 def _consistent(kb) -> None:
-    """Every chunk in Chroma belongs to the committed version of its source, and nothing is missing."""
+    """Every chunk in Chroma belongs to its source's committed version; none is missing."""
     committed = kb.sources()
     stored = list(kb.store.iter_all(kb.collection))
     assert len(stored) == sum(r.chunks for r in committed.values())
@@ -164,7 +163,9 @@ def test_file_over_the_size_limit_is_skipped(make_kb, tmp_path) -> None:
 
 def test_retrieval_quality_on_paraphrased_questions(make_kb) -> None:
     """hit@5 over our guides with questions that avoid the guides' own wording."""
-    questions = json.loads((Path(__file__).parent / "data" / "retrieval_questions.json").read_text())
+    questions = json.loads(
+        (Path(__file__).parent / "data" / "retrieval_questions.json").read_text()
+    )
     assert len(questions) >= 25
     kb = make_kb()
     kb.ensure_builtin()

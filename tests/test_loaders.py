@@ -192,11 +192,6 @@ def test_markdown_with_only_front_matter_is_skipped():
     assert "no text" in skip_reason("empty.md", b"---\ntitle: Nothing else\n---\n")
 
 
-@pytest.mark.xfail(
-    reason="BUG: CRLF Markdown with front matter: python-frontmatter normalises line endings, "
-    "so text.rfind(post.content) is -1 and the whole body is lost",
-    strict=True,
-)
 def test_markdown_crlf_with_front_matter_keeps_its_body():
     data = b"---\r\ntitle: Windows\r\n---\r\n# H\r\n\r\nFirst para.\r\n\r\nSecond para.\r\n"
     document = load(Path("windows.md"), data)
@@ -211,12 +206,6 @@ def test_markdown_crlf_without_front_matter_has_exact_offsets():
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\x0c", "\x1c"], ids=["U+2028", "form-feed", "FS"])
-@pytest.mark.xfail(
-    reason="BUG: load_markdown computes line offsets with str.splitlines(), which also splits on "
-    "U+2028, form feed, \\x1c-\\x1e, U+0085; markdown-it does not, so offsets drift and later "
-    "blocks are truncated or dropped",
-    strict=True,
-)
 def test_markdown_unusual_line_separators_inside_a_paragraph(separator):
     data = f"# A\n\nfirst{separator}paragraph\n\n## B\n\nsecond paragraph\n".encode()
     document = load(Path("odd.md"), data)
@@ -339,7 +328,6 @@ def test_register_loader_adds_a_new_suffix(monkeypatch):
     assert ".rev" in skip_reason("thing.unknown", b"x")
 
 
-
 def test_loader_returning_no_blocks_becomes_skip(monkeypatch):
     monkeypatch.setattr(loaders, "_LOADERS", dict(loaders._LOADERS))
     register_loader(".none")(lambda path, data: Document("text", "T", []))
@@ -395,11 +383,9 @@ def test_html_drops_scripts_styles_navigation_and_comments():
 
 def test_html_block_offsets_slice_the_text():
     document = load(Path("page.html"), PAGE)
-    for block in document.blocks:
-        assert document.text[block.start : block.end].strip() == document.text[
-            block.start : block.end
-        ]
-    assert document.text == "\n\n".join(block_texts(document))
+    texts = block_texts(document)
+    assert all(text == text.strip() and text for text in texts)
+    assert document.text == "\n\n".join(texts)
 
 
 def test_html_without_visible_text_is_skipped():
@@ -407,11 +393,6 @@ def test_html_without_visible_text_is_skipped():
     assert "no text" in skip_reason("blank.html", data)
 
 
-@pytest.mark.xfail(
-    reason="BUG: without a <body> tag load_html walks the whole soup, so the <title> text from "
-    "<head> is indexed as a body paragraph",
-    strict=True,
-)
 def test_html_without_body_tag_does_not_index_the_title():
     data = b"<!DOCTYPE html><html><head><title>Page Title</title></head><p>Body text.</p></html>"
     document = load(Path("nobody.html"), data)
@@ -478,12 +459,6 @@ def test_truncated_pdf_never_raises_anything_but_skip(compress):
         hand_built_pdf(HELLO_STREAM[:-3] + b"[" * 3000 + b"]" * 3000 + b" ET"),
     ],
     ids=["unknown-filter-NotImplementedError", "Fl-filter-DeprecationError", "RecursionError"],
-)
-@pytest.mark.xfail(
-    reason="BUG: load_pdf only catches PyPdfError/ValueError/KeyError/TypeError/AttributeError/"
-    "OSError; pypdf also raises NotImplementedError, pypdf.errors.DeprecationError (not a "
-    "PyPdfError) and RecursionError on damaged PDFs, which escape load() as tracebacks",
-    strict=True,
 )
 def test_damaged_pdf_streams_are_skipped_not_raised(data):
     assert isinstance(load_or_skip("damaged.pdf", data), Skip)

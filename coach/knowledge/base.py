@@ -249,10 +249,13 @@ class KnowledgeBase:
             return []
         pool = max(top_k * 6, 40)
         vector = self.embedder.embed([query])[0]
+        # Only chunks of committed versions count: a killed ingest may leave others behind, and
+        # another process may have deleted chunks this process's index still knows (no metadata).
         dense = [
             (chunk_id, similarity)
             for chunk_id, similarity, meta in self.store.query(self.collection, vector, pool)
-            if (record := committed.get(str(meta.get("source"))))
+            if meta
+            and (record := committed.get(str(meta.get("source"))))
             and record.content_hash == meta.get("content_hash")
         ]
         lexical = self.lexical.query(query, pool)

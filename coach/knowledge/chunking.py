@@ -18,7 +18,8 @@ MINIMUM = 300
 HARD_LIMIT = 1500
 OVERLAP = 200
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+# The gap after a sentence: closing quotes and brackets stay with the sentence they end.
+_SENTENCE_GAP = re.compile(r"[.!?][\"'’”)\]]*(\s+)|(\n+)")
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ def _units(text: str, block: _Span) -> list[_Span]:
         return [block]
     units: list[_Span] = []
     start = block.start
-    for match in _SENTENCE_END.finditer(text, block.start, block.end):
-        if match.start() > start:
-            units.extend(_split_long(text, _Span(block.heading, start, match.start())))
+    for match in _SENTENCE_GAP.finditer(text, block.start, block.end):
+        gap = match.start(1) if match.group(1) is not None else match.start(2)
+        if gap > start:
+            units.extend(_split_long(text, _Span(block.heading, start, gap)))
         start = match.end()
     if start < block.end:
         units.extend(_split_long(text, _Span(block.heading, start, block.end)))

@@ -16,6 +16,7 @@ Loader = Callable[[Path, bytes], Document]
 
 _LOADERS: dict[str, Loader] = {}
 
+_FRONT_MATTER_FENCE = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)??(?=\s*\n\s*\n|\s*\Z)", re.DOTALL)
 # Bytes that never occur in text files (everything below 0x20 except \t \n \f \r and ESC).
 _BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
@@ -59,7 +60,7 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
     notes: list[str] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), ["decoded as UTF-16"]
+            return _checked(data.decode("utf-16")), ["decoded as UTF-16"]
         except UnicodeDecodeError:
             raise Skip("starts with a UTF-16 marker but is not valid UTF-16") from None
     sample = data[:65536]
@@ -78,9 +79,14 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             text = data.decode("latin-1")
             notes.append("not UTF-8; decoded as Latin-1")
+    return _checked(text), notes
+
+
+def _checked(text: str) -> str:
+    """Newlines normalised to \\n (offsets then mean the same on every platform)."""
     if not text.strip():
         raise Skip("contains only whitespace")
-    return text, notes
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def paragraph_blocks(text: str, heading: tuple[str, ...], offset: int = 0) -> list[Block]:
@@ -107,18 +113,17 @@ def load_markdown(path: Path, data: bytes) -> Document:
     text, notes = decode_text(data)
     title = ""
     body_start = 0
-    if text.lstrip().startswith("---"):
+    fences = list(_FRONT_MATTER_FENCE.finditer(text, 0, 65536))
+    if len(fences) >= 2 and not text[: fences[0].start()].strip():
         try:
-            post = frontmatter.loads(text)
+            metadata, _ = frontmatter.parse(text[: fences[1].end()])
         except Exception as exc:  # the YAML library raises many types; all mean "bad front matter"
             notes.append(f"front matter ignored ({type(exc).__name__})")
         else:
-            title = str(post.metadata.get("title") or "")
-            body_start = text.rfind(post.content) if post.content else len(text)
+            title = str(metadata.get("title") or "")
+            body_start = fences[1].end()
     body = text[body_start:]
-    line_starts = [0]
-    for line in body.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
+    line_starts = [0, *(m.end() for m in re.finditer("\n", body)), len(body)]
 
     blocks: list[Block] = []
     stack: list[tuple[int, str]] = []
@@ -134,7 +139,10 @@ def load_markdown(path: Path, data: bytes) -> Document:
                 title = name
             continue
         first, last = token.map
-        start, end = line_starts[first], line_starts[min(last, len(line_starts) - 1)]
+        start, end = (
+            line_starts[min(first, len(line_starts) - 1)],
+            line_starts[min(last, len(line_starts) - 1)],
+        )
         segment = body[start:end]
         stripped = segment.strip()
         if stripped:
@@ -173,7 +181,7 @@ _HTML_INLINE = {
     "time",
     "u",
 }
-_HTML_DROP = ["script", "style", "noscript", "template", "nav", "header", "footer", "svg", "form"]
+_HTML_DROP = ["head", "script", "style", "noscript", "template", "nav", "svg", "form"]
 
 
 @register_loader(".html", ".htm", ".xhtml")
@@ -183,8 +191,13 @@ def load_html(path: Path, data: bytes) -> Document:
 
     markup, notes = decode_text(data)
     soup = BeautifulSoup(markup, "html.parser")
+    title_tag = soup.find("title")
+    title = " ".join(title_tag.get_text().split()) if title_tag else ""
     for tag in soup(_HTML_DROP):
         tag.decompose()
+    for tag in soup(["header", "footer"]):  # page chrome, unless it belongs to the article
+        if not tag.find_parent(["article", "main", "section"]):
+            tag.decompose()
     pieces: list[tuple[tuple[str, ...], str]] = []
     stack: list[tuple[int, str]] = []
 
@@ -222,8 +235,6 @@ def load_html(path: Path, data: bytes) -> Document:
 
     root = soup.body or soup
     walk(root)
-    title_tag = soup.find("title")
-    title = " ".join(title_tag.get_text().split()) if title_tag else ""
     first_heading = next((h for heading, _ in pieces for h in heading[:1]), "")
     text, blocks = _join_pieces(pieces)
     return Document(text, title or first_heading or _title_from_path(path), blocks, notes)
@@ -236,7 +247,6 @@ def load_pdf(path: Path, data: bytes) -> Document:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.lstrip().startswith(b"%PDF-"):
@@ -249,8 +259,8 @@ def load_pdf(path: Path, data: bytes) -> Document:
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except Skip:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise Skip(f"corrupt PDF: {exc}".splitlines()[0][:160]) from None
+    except Exception as exc:  # pypdf meets untrusted bytes: any failure means a broken file
+        raise Skip(f"corrupt PDF: {type(exc).__name__}: {exc}".splitlines()[0][:160]) from None
     pieces: list[tuple[tuple[str, ...], str]] = []
     for number, page_text in enumerate(pages, start=1):
         for paragraph in re.split(r"\n\s*\n", page_text):
