@@ -1,0 +1,270 @@
+"""Benchmarks for the knowledge base. Each prints a figure and a ratio against a baseline
+measured in the same run, then whether it meets the goal from the issue.
+
+    make bench                # everything (about 10 minutes on 2 cores; the 50k store is cached)
+    python bench/run.py ingest onnx readd search   # pick sections
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CACHE = REPO / ".bench"
+RESULTS: dict[str, dict[str, float | bool | str]] = {}
+
+
+def report(name: str, goal: str, passed: bool, **figures: float | str) -> None:
+    RESULTS[name] = {**figures, "goal": goal, "met": passed}
+    shown = "  ".join(
+        f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()
+    )
+    print(f"[{'PASS' if passed else 'MISS'}] {name}: {shown}  (goal: {goal})", flush=True)
+
+
+def coach(*args: str, home: Path) -> float:
+    """Wall time of one real `coach` command in a fresh process."""
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "coach", *args],
+        env={**os.environ, "COACH_HOME": str(home)},
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - began
+
+
+def bench_corpus(folder: Path, files: int = 60) -> Path:
+    """The built-in guides plus generated meeting notes: about 1,000 chunks of prose."""
+    from tests.conftest import write_corpus
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(REPO / "knowledge", folder / "guides")
+    write_corpus(folder / "notes", files=files, version="bench", paragraphs=12)
+    return folder
+
+
+def corpus_texts(folder: Path) -> list[str]:
+    from coach.knowledge.chunking import chunk_document
+    from coach.knowledge.ingest import content_hash
+    from coach.knowledge.loaders import load
+
+    texts = []
+    for path in sorted(folder.rglob("*.md")):
+        data = path.read_bytes()
+        chunks = chunk_document(load(path, data), str(path), content_hash(data))
+        texts.extend(c.embedding_text() for c in chunks)
+    return texts
+
+
+def section_ingest(work: Path) -> None:
+    """`coach knowledge add` (fresh process) vs loading the encoder and encoding the same text."""
+    corpus = bench_corpus(work / "corpus")
+    texts_file = work / "texts.json"
+    texts_file.write_text(json.dumps(corpus_texts(corpus)))
+    bare_script = (
+        "import json,sys; from coach.knowledge.embedder import TorchEmbedder; "
+        f"TorchEmbedder().embed(json.load(open({str(texts_file)!r})))"
+    )
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", bare_script], check=True, capture_output=True)
+    bare = time.perf_counter() - began
+    home = work / "home-ingest"
+    whole = coach("knowledge", "add", str(corpus), "-c", "bench", home=home)
+    chunks = len(json.loads(texts_file.read_text()))
+    ratio = bare / whole
+    report(
+        "ingest vs bare encoder",
+        "ratio >= 0.8",
+        ratio >= 0.8,
+        chunks=str(chunks),
+        encoder_s=bare,
+        coach_add_s=whole,
+        chunks_per_s=chunks / whole,
+        ratio=ratio,
+    )
+    readd = coach("knowledge", "add", str(corpus), "-c", "bench", home=home)
+    report(
+        "re-add unchanged corpus",
+        "<= 10% of the first ingest",
+        readd / whole <= 0.10,
+        first_s=whole,
+        readd_s=readd,
+        ratio=readd / whole,
+    )
+
+
+def hit_at_5(backend: str, home: Path) -> float:
+    from coach.knowledge.base import KnowledgeBase
+    from coach.settings import load_settings
+
+    os.environ["COACH_HOME"] = str(home)
+    kb = KnowledgeBase(load_settings(embedding_backend=backend))
+    kb.ensure_builtin()
+    questions = json.loads((REPO / "tests" / "data" / "retrieval_questions.json").read_text())
+    found = [
+        q["source"] in {Path(h.source).name for h in kb.search(q["question"], top_k=5)}
+        for q in questions
+    ]
+    return sum(found) / len(found)
+
+
+def section_onnx(work: Path) -> None:
+    """int8 ONNX vs torch on the same chunks, warm, plus retrieval quality with each."""
+    from coach.knowledge.embedder import OnnxInt8Embedder, TorchEmbedder
+
+    texts = corpus_texts(bench_corpus(work / "corpus-onnx", files=20))
+    torch_embedder, onnx_embedder = TorchEmbedder(), OnnxInt8Embedder(work / "cache")
+    for embedder in (torch_embedder, onnx_embedder):
+        embedder.embed(texts[:32])  # warm up
+    timings = {}
+    for name, embedder in (("torch", torch_embedder), ("onnx", onnx_embedder)):
+        runs = []
+        for _ in range(2):
+            began = time.perf_counter()
+            embedder.embed(texts)
+            runs.append(time.perf_counter() - began)
+        timings[name] = min(runs)
+    speedup = timings["torch"] / timings["onnx"]
+    quality_torch = hit_at_5("torch", work / "home-torch")
+    quality_onnx = hit_at_5("onnx-int8", work / "home-onnx")
+    loss = quality_torch - quality_onnx
+    report(
+        "int8 ONNX vs torch",
+        ">= 1.8x faster, hit@5 loss <= 0.03",
+        speedup >= 1.8 and loss <= 0.03,
+        chunks=str(len(texts)),
+        torch_chunks_per_s=len(texts) / timings["torch"],
+        onnx_chunks_per_s=len(texts) / timings["onnx"],
+        speedup=speedup,
+        hit5_torch=quality_torch,
+        hit5_onnx=quality_onnx,
+        loss=loss,
+    )
+
+
+SEARCH_CHUNKS = 50_000
+SEARCH_STORE_VERSION = "1"
+
+
+def build_search_store(home: Path) -> None:
+    """50,000 chunks of generated prose with random unit vectors (embedding them for real would
+    take the better part of an hour on 2 cores; search cost does not depend on where vectors
+    came from). Written through the same store, manifest and lexical index as a real ingest."""
+    import numpy as np
+
+    from coach.knowledge.base import KnowledgeBase
+    from coach.knowledge.documents import Chunk
+    from coach.knowledge.ingest import IngestObserver
+    from coach.knowledge.manifest import SourceRecord
+    from coach.settings import load_settings
+
+    os.environ["COACH_HOME"] = str(home)
+    kb = KnowledgeBase(load_settings(), "bench-50k")
+    rng = np.random.default_rng(7)
+    vocabulary = sorted(
+        {
+            w.strip(".,:;!?()\"'").lower()
+            for p in (REPO / "knowledge").glob("*.md")
+            for w in p.read_text().split()
+        }
+        - {""}
+    )
+    per_source = 100
+    with kb.writing(IngestObserver()):
+        for s in range(SEARCH_CHUNKS // per_source):
+            source = f"/bench/doc-{s:04d}.md"
+            chunks = [
+                Chunk(
+                    id=f"bench-{s:04d}-{i:03d}",
+                    text=" ".join(rng.choice(vocabulary, size=110)),
+                    source=source,
+                    title=f"Document {s}",
+                    heading=(f"Section {i // 10}",),
+                    start=0,
+                    end=0,
+                    content_hash=f"h{s}",
+                )
+                for i in range(per_source)
+            ]
+            vectors = rng.normal(size=(per_source, 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            kb.store.upsert(kb.collection, chunks, vectors)
+            record = SourceRecord(source, f"h{s}", kb.embedder_name, per_source, source, 0, 0.0)
+            kb.manifest.commit(kb.collection, record, source)
+            if s % 50 == 0:
+                print(f"  building the 50k store: {s * per_source} chunks", flush=True)
+        kb._rebuild_lexical()
+    (home / "version").write_text(SEARCH_STORE_VERSION)
+
+
+def section_search(work: Path) -> None:
+    """Hybrid search p95 at 50,000 chunks, warm, against the bare dense query as baseline."""
+    from coach.knowledge.base import KnowledgeBase
+    from coach.settings import load_settings
+
+    home = CACHE / "search-50k"
+    if not (home / "version").exists() or (home / "version").read_text() != SEARCH_STORE_VERSION:
+        shutil.rmtree(home, ignore_errors=True)
+        build_search_store(home)
+    os.environ["COACH_HOME"] = str(home)
+    kb = KnowledgeBase(load_settings(), "bench-50k")
+    questions = [
+        q["question"]
+        for q in json.loads((REPO / "tests" / "data" / "retrieval_questions.json").read_text())
+    ]
+    queries = (questions * 5)[:200]
+    for query in queries[:10]:
+        kb.search(query)  # warm: model, index pages, lexical index
+    hybrid, dense = [], []
+    for query in queries:
+        began = time.perf_counter()
+        kb.search(query, top_k=5)
+        hybrid.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        kb.store.query(kb.collection, kb.embedder.embed([query])[0], 5)
+        dense.append(time.perf_counter() - began)
+
+    def p95(values: list[float]) -> float:
+        return statistics.quantiles(values, n=20)[-1] * 1000
+
+    report(
+        "search p95 at 50,000 chunks (warm)",
+        "<= 50 ms",
+        p95(hybrid) <= 50,
+        chunks=str(kb.store.count(kb.collection)),
+        hybrid_p95_ms=p95(hybrid),
+        hybrid_median_ms=statistics.median(hybrid) * 1000,
+        dense_only_p95_ms=p95(dense),
+        ratio_to_dense=p95(hybrid) / p95(dense),
+    )
+
+
+SECTIONS = {"ingest": section_ingest, "onnx": section_onnx, "search": section_search}
+
+
+def main() -> int:
+    chosen = sys.argv[1:] or list(SECTIONS)
+    CACHE.mkdir(exist_ok=True)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
+        for name in chosen:
+            print(f"== {name}: {SECTIONS[name].__doc__.splitlines()[0]}", flush=True)
+            SECTIONS[name](Path(tmp))
+    (CACHE / "results.json").write_text(json.dumps(RESULTS, indent=2))
+    print(f"results written to {CACHE / 'results.json'}")
+    return 0 if all(r["met"] for r in RESULTS.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
