@@ -124,7 +124,7 @@ def section_onnx(work: Path) -> None:
     from coach.knowledge.embedder import OnnxInt8Embedder, TorchEmbedder
 
     texts = corpus_texts(bench_corpus(work / "corpus-onnx", files=20))
-    torch_embedder, onnx_embedder = TorchEmbedder(), OnnxInt8Embedder(work / "cache")
+    torch_embedder, onnx_embedder = TorchEmbedder(), OnnxInt8Embedder(work / "models")
     for embedder in (torch_embedder, onnx_embedder):
         embedder.embed(texts[:32])  # warm up
     timings = {}

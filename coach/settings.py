@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         """Chroma's files, the ingest manifest and the lexical indexes."""
         return self.data_dir / "knowledge"
 
+    @property
+    def models_dir(self) -> Path:
+        """Model files Coach derives from packaged ones (the int8 ONNX export)."""
+        return self.data_dir / "models"
+
     def ensure_dirs(self) -> None:
         """Create the data and cache dirs private to the user (0700): notes will live here too."""
         for path in (self.data_dir, self.cache_dir, self.knowledge_dir):

@@ -176,3 +176,28 @@ def test_retrieval_quality_on_paraphrased_questions(make_kb) -> None:
     rate = sum(hits) / len(hits)
     print(f"\nretrieval hit@5 = {rate:.3f} over {len(hits)} paraphrased questions")
     assert rate >= 0.9
+
+
+def test_onnx_int8_backend_matches_torch_and_switching_re_embeds(make_kb, torch_embedder, tmp_path):
+    import numpy as np
+
+    from coach.knowledge.base import KnowledgeBase
+    from coach.settings import load_settings
+
+    texts = ["Agree the cadence in the first session.", "Post a short update on LinkedIn."]
+    settings = load_settings(embedding_backend="onnx-int8")
+    kb_onnx = KnowledgeBase(settings, "switch")
+    vectors = kb_onnx.embedder.embed(texts)
+    assert (settings.models_dir / "all-MiniLM-L6-v2-int8.onnx").is_file()
+    assert vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    cosine = (vectors * torch_embedder.embed(texts)).sum(axis=1)
+    assert cosine.min() >= 0.98
+
+    (tmp_path / "a.md").write_text("# Cadence\n\nMeet every three weeks for an hour.\n")
+    assert len(make_kb("switch").add([tmp_path / "a.md"]).added) == 1
+    switched = kb_onnx.add([tmp_path / "a.md"])
+    assert switched.updated == [str(tmp_path / "a.md")], "another backend means re-embedding"
+    assert kb_onnx.embedder_mismatch() == []
+    assert make_kb("switch").embedder_mismatch() == [str(tmp_path / "a.md")]
+    assert kb_onnx.search("how often should we meet", top_k=1)[0].source == str(tmp_path / "a.md")

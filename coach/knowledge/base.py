@@ -110,7 +110,7 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         from coach.knowledge.embedder import load_embedder
 
-        return load_embedder(self.settings.embedding_backend, self.settings.cache_dir)
+        return load_embedder(self.settings.embedding_backend, self.settings.models_dir)
 
     @contextlib.contextmanager
     def writing(self, observer: IngestObserver) -> Iterator[None]:

@@ -1,13 +1,16 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2, fully offline.
 
 Two interchangeable backends: ``torch`` (sentence-transformers) and ``onnx-int8`` (a dynamically
-quantised ONNX export run by onnxruntime, about twice as fast on CPU). The export is made once, from
-the packaged weights, and cached under the cache dir. Heavy imports happen inside the classes.
+quantised ONNX export run by onnxruntime, about twice as fast on CPU). The export is made once,
+from the packaged weights, and kept under the data dir (``models/``). Heavy imports happen inside
+the classes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -66,11 +69,11 @@ class OnnxInt8Embedder:
 
     name = "all-MiniLM-L6-v2/onnx-int8"
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, models_dir: Path) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        model_file = ensure_onnx_int8(cache_dir)
+        model_file = ensure_onnx_int8(models_dir)
         self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
@@ -103,14 +106,14 @@ class OnnxInt8Embedder:
         return out
 
 
-def ensure_onnx_int8(cache_dir: Path) -> Path:
+def ensure_onnx_int8(models_dir: Path) -> Path:
     """Export the packaged model to ONNX and quantise it to int8, once; return the file.
 
     Per-channel int8 on weight MatMuls only (attention scores stay float: quantising two
     activations costs accuracy and time) keeps cosine similarity to the torch vectors around 0.99
     while roughly doubling throughput on CPU.
     """
-    target = cache_dir / "onnx" / "all-MiniLM-L6-v2-int8.onnx"
+    target = models_dir / "all-MiniLM-L6-v2-int8.onnx"
     if target.exists():
         return target
     import tempfile
@@ -155,21 +158,22 @@ def ensure_onnx_int8(cache_dir: Path) -> Path:
                 opset_version=17,
                 dynamo=False,
             )
-        quantize_dynamic(
-            str(fp32),
-            str(int8),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=_activation_matmuls(fp32),
-        )
+        with _quiet_root_logger():  # the quantiser logs advice meant for its own developers
+            quantize_dynamic(
+                str(fp32),
+                str(int8),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+                nodes_to_exclude=_activation_matmuls(fp32),
+            )
         os.replace(int8, target)  # atomic: a killed export never leaves a half-written model
     return target
 
 
-def load_embedder(backend: str, cache_dir: Path) -> Embedder:
+def load_embedder(backend: str, models_dir: Path) -> Embedder:
     if backend == "onnx-int8":
-        return OnnxInt8Embedder(cache_dir)
+        return OnnxInt8Embedder(models_dir)
     return TorchEmbedder()
 
 
@@ -184,3 +188,18 @@ def _activation_matmuls(model_file: Path) -> list[str]:
         for node in graph.node
         if node.op_type == "MatMul" and not any(name in weights for name in node.input)
     ]
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """Keep the root logger's level and handlers as they were, and drop its messages meanwhile."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from coach.knowledge.base import KnowledgeBase
 
-EMBED_BATCH = 64
+EMBED_BATCH = 256  # large enough for length-sorted batches with little padding
 
 
 class IngestObserver:
