@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ class IngestProgress(IngestObserver):
             transient=True,
         )
         self._task = self._progress.add_task(description, total=None, chunks=0, rate="")
-        self._chunks = 0
+        self._chunks = self._chunks_before = 0
         self._began = time.perf_counter()
 
     def __enter__(self) -> IngestProgress:
@@ -69,11 +70,14 @@ class IngestProgress(IngestObserver):
 
     def embedded(self, chunks: int) -> None:
         self._chunks += chunks
-        rate = self._chunks / max(time.perf_counter() - self._began, 1e-6)
+        done = self._chunks - self._chunks_before
+        rate = done / max(time.perf_counter() - self._began, 1e-6)
         self._progress.update(self._task, chunks=self._chunks, rate=f"{rate:.0f}/s")
 
-    def indexing(self) -> None:
-        self._progress.update(self._task, description="Updating the keyword index")
+    def status(self, text: str | None) -> None:
+        if text is None:  # a slow step ended: chunks/s counts from here
+            self._began, self._chunks_before = time.perf_counter(), self._chunks
+        self._progress.update(self._task, description=text or self._description)
 
 
 def print_ingest_report(report: IngestReport, brief: bool = False) -> None:
@@ -101,9 +105,15 @@ def print_hits(query: str, hits: list[SearchHit]) -> None:
     for rank, hit in enumerate(hits, start=1):
         where = hit.heading if hit.heading.startswith(hit.title) else f"{hit.title} › {hit.heading}"
         out.print(f"[bold cyan]{rank}. {escape(where.replace(' > ', ' › '))}[/]")
-        out.print(f"   [dim]{escape(hit.source)}  ·  {hit.chunk_id}  ·  score {hit.score:.4f}[/]")
+        out.print(f"   [dim]{escape(_shown_path(hit.source))} · score {hit.score:.4f}[/]")
         text = " ".join(hit.text.split())
         out.print(f"   {escape(text[:480])}{'…' if len(text) > 480 else ''}\n")
+
+
+def _shown_path(source: str) -> str:
+    """Paths under the working directory are shown relative to it (they are shorter to read)."""
+    relative = os.path.relpath(source)
+    return source if relative.startswith("..") else relative
 
 
 def print_sources(
@@ -116,7 +126,9 @@ def print_sources(
     table.add_column("Added")
     for record in sources.values():
         added = datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(escape(record.source), escape(record.title), str(record.chunks), added)
+        table.add_row(
+            escape(_shown_path(record.source)), escape(record.title), str(record.chunks), added
+        )
     out.print(table)
     total = sum(r.chunks for r in sources.values())
     out.print(f"{len(sources)} documents, {total} chunks")

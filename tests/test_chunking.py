@@ -11,6 +11,7 @@ import pytest
 
 from coach.knowledge.chunking import HARD_LIMIT, MINIMUM, TARGET, chunk_document
 from coach.knowledge.documents import Block, Chunk, Document
+from coach.knowledge.loaders import join_paragraphs
 
 HASH = "0123456789abcdef" * 4
 
@@ -21,14 +22,8 @@ Heading = tuple[str, ...]
 
 def build_document(paragraphs: list[tuple[Heading, str]], title: str = "Guide") -> Document:
     """A document whose paragraphs are joined by blank lines, one block per paragraph."""
-    parts: list[str] = []
-    blocks: list[Block] = []
-    position = 0
-    for heading, paragraph in paragraphs:
-        blocks.append(Block(heading, position, position + len(paragraph)))
-        parts.append(paragraph)
-        position += len(paragraph) + 2
-    return Document("\n\n".join(parts), title, blocks)
+    text, blocks = join_paragraphs(paragraphs)
+    return Document(text, title, blocks)
 
 
 def single_block(text: str) -> Document:

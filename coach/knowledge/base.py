@@ -112,6 +112,10 @@ class KnowledgeBase:
 
         return load_embedder(self.settings.embedding_backend, self.settings.models_dir)
 
+    @property
+    def embedder_loaded(self) -> bool:
+        return "embedder" in self.__dict__
+
     @contextlib.contextmanager
     def writing(self, observer: IngestObserver) -> Iterator[None]:
         """Hold the cross-process write lock; Chroma's embedded store takes one writer only."""
@@ -154,7 +158,7 @@ class KnowledgeBase:
         with self.writing(observer):
             report = ingest(self, paths, observer)
             if report.added or report.updated:
-                observer.indexing()
+                observer.status("Updating the keyword index")
                 self._rebuild_lexical()
         return report
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
     from coach.knowledge.base import KnowledgeBase
 
-EMBED_BATCH = 256  # large enough for length-sorted batches with little padding
+EMBED_BATCH = 256  # chunks written per batch; sorted by length, so slices pad little
+EMBED_SLICE = 64  # chunks per encoder call, so progress shows while a batch embeds
 
 
 class IngestObserver:
@@ -34,7 +35,8 @@ class IngestObserver:
     def started(self, files: int) -> None: ...
     def file_done(self, source: str, outcome: str) -> None: ...
     def embedded(self, chunks: int) -> None: ...
-    def indexing(self) -> None: ...
+    def status(self, text: str | None) -> None:
+        """A slow step is starting (text) or has ended (None)."""
 
 
 @dataclass
@@ -94,10 +96,21 @@ class _Pipeline:
             self._writer.shutdown(wait=True)
 
     def _flush(self, batch: list[Chunk]) -> None:
-        vectors = self._kb.embedder.embed([c.embedding_text() for c in batch])
-        self._observer.embedded(len(batch))
+        import numpy as np
+
+        if not self._kb.embedder_loaded:
+            self._observer.status("Loading the embedding model")
+            _ = self._kb.embedder
+            self._observer.status(None)
+        # Length-sorted slices pad little and let the progress bar move while a batch embeds.
+        batch = sorted(batch, key=lambda c: len(c.embedding_text()))
+        parts = []
+        for begin in range(0, len(batch), EMBED_SLICE):
+            part = batch[begin : begin + EMBED_SLICE]
+            parts.append(self._kb.embedder.embed([c.embedding_text() for c in part]))
+            self._observer.embedded(len(part))
         self._wait()
-        self._in_flight = self._writer.submit(self._write, list(batch), vectors)
+        self._in_flight = self._writer.submit(self._write, batch, np.vstack(parts))
 
     def _wait(self) -> None:
         if self._in_flight is not None:

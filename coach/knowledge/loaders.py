@@ -236,7 +236,7 @@ def load_html(path: Path, data: bytes) -> Document:
     root = soup.body or soup
     walk(root)
     first_heading = next((h for heading, _ in pieces for h in heading[:1]), "")
-    text, blocks = _join_pieces(pieces)
+    text, blocks = join_paragraphs(pieces)
     return Document(text, title or first_heading or _title_from_path(path), blocks, notes)
 
 
@@ -268,11 +268,11 @@ def load_pdf(path: Path, data: bytes) -> Document:
                 pieces.append(((f"Page {number}",), " ".join(paragraph.split())))
     if not pieces:
         raise Skip("PDF has no extractable text (scanned images?)")
-    text, blocks = _join_pieces(pieces)
+    text, blocks = join_paragraphs(pieces)
     return Document(text, str(meta_title).strip() or _title_from_path(path), blocks)
 
 
-def _join_pieces(pieces: list[tuple[tuple[str, ...], str]]) -> tuple[str, list[Block]]:
+def join_paragraphs(pieces: list[tuple[tuple[str, ...], str]]) -> tuple[str, list[Block]]:
     """Join extracted paragraphs into one text, keeping each paragraph's offsets."""
     parts: list[str] = []
     blocks: list[Block] = []
