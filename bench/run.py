@@ -105,12 +105,12 @@ def section_ingest(work: Path) -> None:
 
 
 def hit_at_5(backend: str, home: Path) -> float:
-    from coach.knowledge.base import KnowledgeBase
+    from coach.knowledge.base import KnowledgeBase, builtin_files
     from coach.settings import load_settings
 
     os.environ["COACH_HOME"] = str(home)
     kb = KnowledgeBase(load_settings(embedding_backend=backend))
-    kb.ensure_builtin()
+    kb.sync_managed(builtin_files())
     questions = json.loads((REPO / "tests" / "data" / "retrieval_questions.json").read_text())
     found = [
         q["source"] in {Path(h.source).name for h in kb.search(q["question"], top_k=5)}

@@ -123,11 +123,16 @@ def print_sources(
     table.add_column("Source", overflow="fold")
     table.add_column("Title")
     table.add_column("Chunks", justify="right")
+    table.add_column("Origin")
     table.add_column("Added")
     for record in sources.values():
         added = datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M")
         table.add_row(
-            escape(_shown_path(record.source)), escape(record.title), str(record.chunks), added
+            escape(_shown_path(record.source)),
+            escape(record.title),
+            str(record.chunks),
+            escape(record.origin),
+            added,
         )
     out.print(table)
     total = sum(r.chunks for r in sources.values())

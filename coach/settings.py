@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(60.0, ge=0)
     """How long a second writer waits for the knowledge-base lock before giving up."""
 
-    @field_validator("home", mode="before")
+    plugins_dir: Path | None = None
+    """Another folder of plugins (`COACH_PLUGINS_DIR`), besides `COACH_HOME/plugins`."""
+
+    plugins_disabled: list[str] = []
+    """Names of plugins not to load, e.g. `["ai-tools"]`."""
+
+    @field_validator("home", "plugins_dir", mode="before")
     @classmethod
     def _empty_home_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -106,6 +112,14 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Model files Coach derives from packaged ones (the int8 ONNX export)."""
         return self.data_dir / "models"
+
+    @property
+    def plugin_dirs(self) -> list[Path]:
+        """Folders whose sub-folders are plugins: the user's own, then `plugins_dir`."""
+        dirs = [self.data_dir / "plugins"]
+        if self.plugins_dir:
+            dirs.append(self.plugins_dir.expanduser())
+        return dirs
 
     def ensure_dirs(self) -> None:
         """Create the data and cache dirs private to the user (0700): notes will live here too."""

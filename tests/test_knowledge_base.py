@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from coach.knowledge.base import builtin_files
+
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
 
@@ -75,15 +77,17 @@ def test_named_collection_holds_only_its_files_default_holds_guides(make_kb, tmp
     (tmp_path / "one.md").write_text("# One\n\nA note about pairing schedules and calendars.\n")
     named = make_kb("mine")
     named.add([tmp_path / "one.md"])
-    assert named.ensure_builtin() is None
+    assert named.sync_managed(builtin_files()) is None
     assert list(named.sources()) == [str(tmp_path / "one.md")]
 
     default = make_kb()
-    first = default.ensure_builtin()
+    first = default.sync_managed(builtin_files())
     guides = sorted(str(p) for p in builtin_knowledge_dir().glob("*.md"))
     assert len(guides) >= 8
     assert sorted(first.added) == guides
-    assert default.ensure_builtin() is None, "a second call must find everything current"
+    assert default.sync_managed(builtin_files()) is None, (
+        "a second call must find everything current"
+    )
     assert str(tmp_path / "one.md") not in default.sources()
     assert named.collections() == ["default", "mine"]
 
@@ -168,7 +172,7 @@ def test_retrieval_quality_on_paraphrased_questions(make_kb) -> None:
     )
     assert len(questions) >= 25
     kb = make_kb()
-    kb.ensure_builtin()
+    kb.sync_managed(builtin_files())
     hits = [
         q["source"] in {Path(h.source).name for h in kb.search(q["question"], top_k=5)}
         for q in questions

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coach.knowledge.ingest import IngestObserver, IngestReport, ingest
+from coach.knowledge.documents import topic_key
+from coach.knowledge.ingest import IngestObserver, IngestReport, Tags, ingest
 from coach.knowledge.manifest import Manifest, SourceRecord
 
 if TYPE_CHECKING:
@@ -68,11 +69,25 @@ class SearchHit:
         }
 
 
+@dataclass(frozen=True)
+class ManagedFile:
+    """A file Coach keeps in the default collection by itself: a built-in guide or plugin file."""
+
+    path: Path
+    origin: str
+    """``builtin`` or ``plugin:<name>``."""
+    topics: tuple[str, ...] = ()
+
+
 def builtin_knowledge_dir() -> Path:
     """Our own guides: inside the package in a wheel, at the repository top in a checkout."""
     package = Path(__file__).resolve().parent.parent
     bundled = package / "_builtin" / "knowledge"
     return bundled if bundled.is_dir() else package.parent / "knowledge"
+
+
+def builtin_files() -> list[ManagedFile]:
+    return [ManagedFile(p, "builtin") for p in sorted(builtin_knowledge_dir().glob("*.md"))]
 
 
 class KnowledgeBase:
@@ -153,34 +168,46 @@ class KnowledgeBase:
             )
             self.manifest.clear_pending(self.collection, source)
 
-    def add(self, paths: list[Path], observer: IngestObserver | None = None) -> IngestReport:
+    def add(
+        self,
+        paths: list[Path],
+        observer: IngestObserver | None = None,
+        tags: Mapping[str, Tags] | None = None,
+    ) -> IngestReport:
         observer = observer or IngestObserver()
         with self.writing(observer):
-            report = ingest(self, paths, observer)
+            report = ingest(self, paths, observer, tags)
             if report.added or report.updated:
                 observer.status("Updating the keyword index")
                 self._rebuild_lexical()
         return report
 
-    def ensure_builtin(self, observer: IngestObserver | None = None) -> IngestReport | None:
-        """Bring the built-in guides up to date in the default collection (cheap when current)."""
+    def sync_managed(
+        self, files: list[ManagedFile], observer: IngestObserver | None = None
+    ) -> IngestReport | None:
+        """Make the default collection hold exactly these built-in and plugin files.
+
+        Cheap when nothing changed (hashes only, no model); files of a removed or disabled
+        plugin are taken out; the user's own files are never touched.
+        """
         if not self.is_default:
             return None
-        folder = builtin_knowledge_dir()
-        committed = self.manifest.sources(self.collection)
-        from coach.knowledge.ingest import content_hash
+        from coach.knowledge.ingest import Tags, content_hash
 
-        current = {str(p): p for p in sorted(folder.glob("*.md"))}
-        stale = [s for s in committed if s.startswith(f"{folder}{os.sep}") and s not in current]
+        wanted = {str(f.path): Tags(f.origin, tuple(f.topics)) for f in files}
+        committed = self.manifest.sources(self.collection)
+        stale = [s for s, r in committed.items() if r.origin != "user" and s not in wanted]
         if stale:
             self.remove(stale)
-        fresh = all(
-            (record := committed.get(source)) is not None
-            and record.embedder == self.embedder_name
-            and record.content_hash == content_hash(path.read_bytes())
-            for source, path in current.items()
-        )
-        return None if fresh else self.add([folder], observer)
+        changed = [
+            source
+            for source, tags in wanted.items()
+            if (record := committed.get(source)) is None
+            or (record.embedder, record.origin, record.topics)
+            != (self.embedder_name, tags.origin, tags.topics)
+            or record.content_hash != content_hash(Path(source).read_bytes())
+        ]
+        return self.add([Path(s) for s in changed], observer, tags=wanted) if changed else None
 
     def remove(self, targets: list[str]) -> list[str]:
         """Remove sources by exact path, or every source under a folder path."""
@@ -223,14 +250,16 @@ class KnowledgeBase:
         committed = self.manifest.sources(self.collection)
         ids: list[str] = []
         texts: list[str] = []
+        topics: list[list[str]] = []
         for chunk_id, text, meta in self.store.iter_all(self.collection):
             record = committed.get(str(meta.get("source")))
             if record and record.content_hash == meta.get("content_hash"):
                 ids.append(chunk_id)
                 texts.append(indexed_text(str(meta["title"]), str(meta["heading"]), text))
+                topics.append(list(record.topics))
         generation = self.manifest.generation(self.collection)
         folder = self._lexical_dir() / f"generation-{generation}"
-        index = LexicalIndex.build(ids, texts, folder)
+        index = LexicalIndex.build(ids, texts, topics, folder)
         for old in self._lexical_dir().glob("generation-*"):
             if old != folder:
                 import shutil
@@ -245,8 +274,13 @@ class KnowledgeBase:
         folder = self._lexical_dir() / f"generation-{self.manifest.generation(self.collection)}"
         return LexicalIndex.load(folder) or self._rebuild_lexical()
 
-    def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
-        """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank."""
+    def search(
+        self, query: str, top_k: int | None = None, topic: str | None = None
+    ) -> list[SearchHit]:
+        """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
+
+        ``topic`` keeps only passages of files a plugin tagged with that topic id.
+        """
         top_k = top_k or self.settings.top_k
         committed = self.manifest.sources(self.collection)
         if not committed or not query.strip():
@@ -257,12 +291,14 @@ class KnowledgeBase:
         # another process may have deleted chunks this process's index still knows (no metadata).
         dense = [
             (chunk_id, similarity)
-            for chunk_id, similarity, meta in self.store.query(self.collection, vector, pool)
+            for chunk_id, similarity, meta in self.store.query(
+                self.collection, vector, pool, where={topic_key(topic): True} if topic else None
+            )
             if meta
             and (record := committed.get(str(meta.get("source"))))
             and record.content_hash == meta.get("content_hash")
         ]
-        lexical = self.lexical.query(query, pool)
+        lexical = self.lexical.query(query, pool, topic)
         scores: dict[str, float] = {}
         for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
             for rank, (chunk_id, _) in enumerate(ranking, start=1):

@@ -41,6 +41,8 @@ class Chunk:
     start: int
     end: int
     content_hash: str
+    origin: str = "user"
+    topics: tuple[str, ...] = ()
 
     @property
     def heading_text(self) -> str:
@@ -49,7 +51,8 @@ class Chunk:
     def embedding_text(self) -> str:
         return indexed_text(self.title, self.heading_text, self.text)
 
-    def metadata(self) -> dict[str, str | int]:
+    def metadata(self) -> dict[str, str | int | bool]:
+        """Chroma metadata; each topic is its own boolean key so a search can filter on it."""
         return {
             "source": self.source,
             "title": self.title,
@@ -57,7 +60,13 @@ class Chunk:
             "start": self.start,
             "end": self.end,
             "content_hash": self.content_hash,
+            "origin": self.origin,
+            **{topic_key(topic): True for topic in self.topics},
         }
+
+
+def topic_key(topic: str) -> str:
+    return f"topic:{topic}"
 
 
 def indexed_text(title: str, heading: str, text: str) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from coach.knowledge.chunking import chunk_document
@@ -136,8 +137,24 @@ class _Pipeline:
         self._observer.file_done(record.source, pending.outcome)
 
 
-def ingest(kb: KnowledgeBase, paths: list[Path], observer: IngestObserver) -> IngestReport:
-    """Add or refresh ``paths`` in ``kb`` (the caller holds the write lock)."""
+@dataclass(frozen=True)
+class Tags:
+    """Where a file comes from and which topics it serves; stored with every chunk."""
+
+    origin: str = "user"
+    topics: tuple[str, ...] = ()
+
+
+def ingest(
+    kb: KnowledgeBase,
+    paths: list[Path],
+    observer: IngestObserver,
+    tags: Mapping[str, Tags] | None = None,
+) -> IngestReport:
+    """Add or refresh ``paths`` in ``kb`` (the caller holds the write lock).
+
+    ``tags`` maps a source path to its tags; files not in it are the user's own.
+    """
     began = time.perf_counter()
     report = IngestReport(kb.collection)
     candidates = list(discover(paths, exclude=(kb.settings.data_dir, kb.settings.cache_dir)))
@@ -166,8 +183,19 @@ def ingest(kb: KnowledgeBase, paths: list[Path], observer: IngestObserver) -> In
                 skip(source, f"cannot read: {exc.strerror or exc}")
                 continue
             digest = content_hash(data)
+            tag = (tags or {}).get(source, Tags())
             previous = committed.get(source)
-            if previous and (previous.content_hash, previous.embedder) == (digest, embedder_name):
+            wanted = (digest, embedder_name, tag.origin, tag.topics)
+            if (
+                previous
+                and (
+                    previous.content_hash,
+                    previous.embedder,
+                    previous.origin,
+                    previous.topics,
+                )
+                == wanted
+            ):
                 report.unchanged.append(source)
                 observer.file_done(source, "unchanged")
                 continue
@@ -180,9 +208,20 @@ def ingest(kb: KnowledgeBase, paths: list[Path], observer: IngestObserver) -> In
                 skip(source, f"loader failed: {type(exc).__name__}: {exc}"[:200])
                 continue
             report.notes.extend((source, note) for note in document.notes)
-            chunks = chunk_document(document, source, digest)
+            chunks = [
+                replace(chunk, origin=tag.origin, topics=tag.topics)
+                for chunk in chunk_document(document, source, digest)
+            ]
             record = SourceRecord(
-                source, digest, embedder_name, len(chunks), document.title, len(data), time.time()
+                source,
+                digest,
+                embedder_name,
+                len(chunks),
+                document.title,
+                len(data),
+                time.time(),
+                tag.origin,
+                tag.topics,
             )
             kb.manifest.mark_pending(kb.collection, source)
             pipeline.add(chunks, _Pending(record, "updated" if previous else "added", len(chunks)))

@@ -19,13 +19,16 @@ def _stemmer() -> Any:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: Any, ids: list[str]) -> None:
+    def __init__(self, retriever: Any, ids: list[str], topics: list[list[str]]) -> None:
         self._retriever = retriever
         self.ids = ids
+        self.topics = topics
         self._stemmer = _stemmer()
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], folder: Path) -> LexicalIndex:
+    def build(
+        cls, ids: list[str], texts: list[str], topics: list[list[str]], folder: Path
+    ) -> LexicalIndex:
         """Index ``texts`` and save the index to ``folder`` (written aside, then renamed)."""
         import bm25s
 
@@ -38,10 +41,10 @@ class LexicalIndex:
         partial.mkdir(parents=True)
         if texts:
             retriever.save(str(partial))
-        (partial / "ids.json").write_text(json.dumps(ids))
+        (partial / "chunks.json").write_text(json.dumps({"ids": ids, "topics": topics}))
         shutil.rmtree(folder, ignore_errors=True)
         partial.rename(folder)
-        return cls(retriever if texts else None, ids)
+        return cls(retriever if texts else None, ids, topics)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
@@ -49,15 +52,16 @@ class LexicalIndex:
         import bm25s
 
         try:
-            ids = json.loads((folder / "ids.json").read_text())
-            retriever = bm25s.BM25.load(str(folder), mmap=True) if ids else None
-        except (OSError, ValueError, KeyError):
+            chunks = json.loads((folder / "chunks.json").read_text())
+            retriever = bm25s.BM25.load(str(folder), mmap=True) if chunks["ids"] else None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return cls(retriever, ids)
+        return cls(retriever, chunks["ids"], chunks["topics"])
 
-    def query(self, text: str, n: int) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids with their BM25 scores; empty when no query term is indexed."""
+    def query(self, text: str, n: int, topic: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` chunk ids with their BM25 scores, optionally only chunks of ``topic``."""
         import bm25s
+        import numpy as np
 
         if self._retriever is None or not self.ids:
             return []
@@ -68,8 +72,13 @@ class LexicalIndex:
         terms = [t for t in tokens[0] if t in vocab]
         if not terms:
             return []
+        mask = None
+        if topic is not None:
+            mask = np.array([topic in chunk_topics for chunk_topics in self.topics], dtype=float)
         k = min(n, len(self.ids))
-        indices, scores = self._retriever.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        indices, scores = self._retriever.retrieve(
+            [terms], k=k, show_progress=False, n_threads=1, weight_mask=mask
+        )
         return [
             (self.ids[int(i)], float(s))
             for i, s in zip(indices[0], scores[0], strict=True)

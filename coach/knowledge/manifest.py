@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS sources (
     title TEXT NOT NULL,
     size INTEGER NOT NULL,
     ingested_at REAL NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'user',
+    topics TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (collection, source)
 );
 CREATE TABLE IF NOT EXISTS pending (
@@ -48,6 +50,9 @@ class SourceRecord:
     title: str
     size: int
     ingested_at: float
+    origin: str = "user"
+    """``user`` (added with `coach knowledge add`), ``builtin`` or ``plugin:<name>``."""
+    topics: tuple[str, ...] = ()
 
 
 class Manifest:
@@ -64,11 +69,13 @@ class Manifest:
 
     def sources(self, collection: str) -> dict[str, SourceRecord]:
         rows = self._db.execute(
-            "SELECT source, content_hash, embedder, chunks, title, size, ingested_at"
-            " FROM sources WHERE collection = ? ORDER BY source",
+            "SELECT source, content_hash, embedder, chunks, title, size, ingested_at, origin,"
+            " topics FROM sources WHERE collection = ? ORDER BY source",
             (collection,),
         )
-        return {row[0]: SourceRecord(*row) for row in rows}
+        return {
+            row[0]: SourceRecord(*row[:8], tuple(t for t in row[8].split(",") if t)) for row in rows
+        }
 
     def collections(self) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT collection FROM sources ORDER BY collection")
@@ -103,7 +110,7 @@ class Manifest:
                 )
             else:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         collection,
                         record.source,
@@ -113,6 +120,8 @@ class Manifest:
                         record.title,
                         record.size,
                         record.ingested_at or time.time(),
+                        record.origin,
+                        ",".join(record.topics),
                     ),
                 )
             self._db.execute(

@@ -100,11 +100,13 @@ class VectorStore:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
         self._collection(collection).delete(where=where)
 
-    def query(self, collection: str, vector: np.ndarray, n: int) -> list[tuple[str, float, dict]]:
-        """Nearest chunks as (id, cosine similarity, metadata)."""
+    def query(
+        self, collection: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float, dict]]:
+        """Nearest chunks as (id, cosine similarity, metadata), optionally filtered."""
         target = self._collection(collection)
         result = target.query(
-            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"]
+            query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"]
         )
         return [
             (chunk_id, 1.0 - distance, metadata)

@@ -1,32 +1,19 @@
-"""The ``coach`` command line: a thin layer that parses, calls a service and prints.
-
-Only typer and the settings are imported at module level, so ``coach --help`` and ``coach
---version`` stay fast; every command imports what it needs when it runs.
-"""
+"""`coach knowledge ...`: add, search, list and remove documents."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coach import __version__
+from coach.cli.common import fail, knowledge_base, sync_default_collection
 
 app = typer.Typer(
-    name="coach",
-    help="Coach: a local-first session coach for reverse mentoring programmes.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-knowledge_app = typer.Typer(
     help="Build and search the knowledge base that suggestions are drawn from.",
     no_args_is_help=True,
 )
-app.add_typer(knowledge_app, name="knowledge")
 
 CollectionOption = Annotated[
     str | None,
@@ -39,64 +26,21 @@ CollectionOption = Annotated[
 ]
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"coach {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Coach: a local-first session coach for reverse mentoring programmes."""
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"coach: error: {message}", err=True, fg="red")
-    return typer.Exit(code)
-
-
-def _knowledge_base(collection: str | None):  # type: ignore[no-untyped-def]
-    """Open the knowledge base for a command, turning set-up problems into clean exits."""
-    from coach.knowledge.base import InvalidCollection, KnowledgeBase
-    from coach.settings import ConfigError, load_settings
-
-    try:
-        return KnowledgeBase(load_settings(), collection)
-    except ConfigError as exc:
-        raise fail(str(exc), code=2) from None
-    except InvalidCollection as exc:
-        raise fail(str(exc), code=2) from None
-
-
-def _ensure_builtin(kb) -> None:  # type: ignore[no-untyped-def]
-    from coach.console import IngestProgress, print_ingest_report
-
-    with IngestProgress("Building the knowledge base (first use)") as progress:
-        report = kb.ensure_builtin(progress)
-    if report is not None and (report.added or report.updated or report.skipped):
-        print_ingest_report(report, brief=True)
-
-
-@knowledge_app.command("add")
+@app.command("add")
 def knowledge_add(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders (searched recursively) to add.")
     ],
     collection: CollectionOption = None,
 ) -> None:
-    """Add or refresh documents (Markdown, text, HTML, PDF); unchanged files are skipped."""
+    """Add or refresh documents (Markdown, text, HTML, PDF, plugin types); unchanged are skipped."""
     from coach.console import IngestProgress, print_ingest_report
     from coach.knowledge.base import KnowledgeBaseBusy
 
-    kb = _knowledge_base(collection)
+    kb, host = knowledge_base(collection)
+    if kb.is_default:
+        sync_default_collection(kb, host)
     try:
-        if kb.is_default:
-            _ensure_builtin(kb)
         with IngestProgress(f"Adding to '{kb.collection}'") as progress:
             report = kb.add(paths, progress)
     except KnowledgeBaseBusy as exc:
@@ -106,30 +50,31 @@ def knowledge_add(
         raise fail("nothing could be ingested", code=1)
 
 
-@knowledge_app.command("search")
+@app.command("search")
 def knowledge_search(
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", "-t", help="Only passages tagged with this topic id.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
     collection: CollectionOption = None,
 ) -> None:
     """Find the passages that best answer QUERY (meaning and keywords combined)."""
     from coach.console import print_hits
-    from coach.knowledge.base import KnowledgeBaseBusy
 
     if not query.strip():
         raise fail("the query is empty", code=2)
-    kb = _knowledge_base(collection)
-    try:
-        _ensure_builtin(kb)
-    except KnowledgeBaseBusy as exc:
-        raise fail(str(exc)) from None
+    kb, host = knowledge_base(collection)
+    sync_default_collection(kb, host)
+    if topic is not None and topic not in host.topics:
+        raise fail(f"unknown topic {topic!r} (see `coach topics list`)", code=2)
     if not kb.sources():
         raise fail(
             f"collection '{kb.collection}' is empty: add documents with"
             f" `coach knowledge add PATH --collection {kb.collection}`"
         )
-    hits = kb.search(query, top_k)
+    hits = kb.search(query, top_k, topic=topic)
     if as_json:
         typer.echo(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return
@@ -143,24 +88,27 @@ def knowledge_search(
     print_hits(query, hits)
 
 
-@knowledge_app.command("list")
+@app.command("list")
 def knowledge_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     collection: CollectionOption = None,
 ) -> None:
-    """List the documents in a collection with their chunk counts."""
+    """List the documents in a collection with their chunk counts and origin."""
     from coach.console import print_sources
-    from coach.knowledge.base import KnowledgeBaseBusy
 
-    kb = _knowledge_base(collection)
-    try:
-        _ensure_builtin(kb)
-    except KnowledgeBaseBusy as exc:
-        raise fail(str(exc)) from None
+    kb, host = knowledge_base(collection)
+    sync_default_collection(kb, host)
     sources = kb.sources()
     if as_json:
         rows = [
-            {"source": r.source, "title": r.title, "chunks": r.chunks, "bytes": r.size}
+            {
+                "source": r.source,
+                "title": r.title,
+                "chunks": r.chunks,
+                "bytes": r.size,
+                "origin": r.origin,
+                "topics": list(r.topics),
+            }
             for r in sources.values()
         ]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -168,7 +116,7 @@ def knowledge_list(
     print_sources(kb.collection, sources, kb.collections())
 
 
-@knowledge_app.command("remove")
+@app.command("remove")
 def knowledge_remove(
     sources: Annotated[
         list[str],
@@ -179,7 +127,7 @@ def knowledge_remove(
     """Remove documents (and their chunks) from a collection."""
     from coach.knowledge.base import KnowledgeBaseBusy
 
-    kb = _knowledge_base(collection)
+    kb, _ = knowledge_base(collection)
     try:
         removed = kb.remove(sources)
     except KnowledgeBaseBusy as exc:
@@ -192,11 +140,3 @@ def knowledge_remove(
         )
     for source in removed:
         typer.echo(f"removed  {source}")
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)

@@ -1,0 +1,50 @@
+"""The ``coach`` command line: a thin layer that parses, calls a service and prints.
+
+Only typer is imported at module level, so ``coach --help`` and ``coach --version`` stay fast;
+every command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from coach import __version__
+from coach.cli import knowledge, plugins
+
+app = typer.Typer(
+    name="coach",
+    help="Coach: a local-first session coach for reverse mentoring programmes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(plugins.plugins_app, name="plugins")
+app.add_typer(plugins.topics_app, name="topics")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"coach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Coach: a local-first session coach for reverse mentoring programmes."""
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

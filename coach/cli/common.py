@@ -1,0 +1,65 @@
+"""Helpers every command group shares: errors, settings, plugins, the default collection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from coach.knowledge.base import KnowledgeBase
+    from coach.plugins.host import PluginHost
+    from coach.settings import Settings
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"coach: error: {message}", err=True, fg="red")
+    return typer.Exit(code)
+
+
+def settings() -> Settings:
+    """Settings, or a clean exit (status 2) naming the bad value."""
+    from coach.settings import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+
+
+def plugin_host(current: Settings) -> PluginHost:
+    """Load every plugin; each problem is printed once, as a warning, and never stops Coach."""
+    from coach.plugins.host import PluginHost
+
+    host = PluginHost(current)
+    for warning in host.warnings:
+        typer.secho(f"warning: {warning}", err=True, fg="yellow")
+    return host
+
+
+def knowledge_base(collection: str | None) -> tuple[KnowledgeBase, PluginHost]:
+    """The knowledge base for a command, with plugin file types installed."""
+    from coach.knowledge.base import InvalidCollection, KnowledgeBase
+
+    current = settings()
+    try:
+        kb = KnowledgeBase(current, collection)
+    except InvalidCollection as exc:
+        raise fail(str(exc), code=2) from None
+    host = plugin_host(current)
+    host.install_loaders()
+    return kb, host
+
+
+def sync_default_collection(kb: KnowledgeBase, host: PluginHost) -> None:
+    """Keep built-in guides and plugin knowledge current in the default collection."""
+    from coach.console import IngestProgress, print_ingest_report
+    from coach.knowledge.base import KnowledgeBaseBusy, builtin_files
+
+    try:
+        with IngestProgress("Updating the built-in knowledge") as progress:
+            report = kb.sync_managed(builtin_files() + host.knowledge_files(), progress)
+    except KnowledgeBaseBusy as exc:
+        raise fail(str(exc)) from None
+    if report is not None and (report.added or report.updated or report.skipped):
+        print_ingest_report(report, brief=not report.skipped)
