@@ -205,7 +205,7 @@ class KnowledgeBase:
             if (record := committed.get(source)) is None
             or (record.embedder, record.origin, record.topics)
             != (self.embedder_name, tags.origin, tags.topics)
-            or record.content_hash != content_hash(Path(source).read_bytes())
+            or record.content_hash != content_hash(Path(source).read_bytes(), tags)
         ]
         return self.add([Path(s) for s in changed], observer, tags=wanted) if changed else None
 

@@ -57,8 +57,25 @@ class IngestReport:
         return not (self.added or self.updated or self.unchanged)
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class Tags:
+    """Where a file comes from and which topics it serves; stored with every chunk."""
+
+    origin: str = "user"
+    topics: tuple[str, ...] = ()
+
+
+def content_hash(data: bytes, tags: Tags | None = None) -> str:
+    """The version of a file as indexed: its bytes and, when given, its tags.
+
+    Tags are part of the version so that re-tagging a file gives its chunks new ids; the old
+    chunks are then dropped like those of any older version (Chroma merges metadata on upsert,
+    so stale topic keys would otherwise survive).
+    """
+    digest = hashlib.sha256(data)
+    if tags is not None and tags != Tags():
+        digest.update(f"\0{tags.origin}\0{','.join(tags.topics)}".encode())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -137,14 +154,6 @@ class _Pipeline:
         self._observer.file_done(record.source, pending.outcome)
 
 
-@dataclass(frozen=True)
-class Tags:
-    """Where a file comes from and which topics it serves; stored with every chunk."""
-
-    origin: str = "user"
-    topics: tuple[str, ...] = ()
-
-
 def ingest(
     kb: KnowledgeBase,
     paths: list[Path],
@@ -182,8 +191,8 @@ def ingest(
             except OSError as exc:
                 skip(source, f"cannot read: {exc.strerror or exc}")
                 continue
-            digest = content_hash(data)
             tag = (tags or {}).get(source, Tags())
+            digest = content_hash(data, tag)
             previous = committed.get(source)
             wanted = (digest, embedder_name, tag.origin, tag.topics)
             if (

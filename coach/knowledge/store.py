@@ -116,6 +116,8 @@ class VectorStore:
         ]
 
     def get(self, collection: str, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        if not ids:
+            return {}
         result = self._collection(collection).get(ids=ids, include=["documents", "metadatas"])
         return {
             chunk_id: (document, metadata)

@@ -9,7 +9,7 @@ PACK_TOML = """\
 [plugin]
 name = "{name}"
 version = "0.1.0"
-description = "Replace with one sentence on what pairs learn with this plugin."{module}
+description = "Replace with one sentence on what pairs learn with this plugin."{module_line}
 
 [[topics]]
 id = "{name}"
@@ -131,7 +131,7 @@ def scaffold(name: str, directory: Path, python: bool) -> Path:
     }
     files = {
         "plugin.toml": PACK_TOML.format(
-            **fields, module='\nmodule = "plugin.py"' if python else ""
+            **fields, module_line='\nmodule = "plugin.py"' if python else ""
         ),
         f"knowledge/{name}.md": KNOWLEDGE.format(**fields),
         "tests/test_plugin.py": TEST_PACK.format(**fields)
