@@ -61,8 +61,16 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
         # The ingest writer thread commits while the main thread marks files pending.
         self._lock = threading.RLock()
+
+    def _add_missing_columns(self) -> None:
+        """Upgrade a manifest written before files carried an origin and topics."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(sources)")}
+        for column in ("origin TEXT NOT NULL DEFAULT 'user'", "topics TEXT NOT NULL DEFAULT ''"):
+            if column.split()[0] not in present:
+                self._db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
 
     def close(self) -> None:
         self._db.close()
