@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from coach.knowledge.base import SearchHit
     from coach.knowledge.ingest import IngestReport
     from coach.knowledge.manifest import SourceRecord
+    from coach.plugins.models import Topic
 
 out = Console()
 err = Console(stderr=True)
@@ -140,3 +141,39 @@ def print_sources(
     others = [c for c in collections if c != collection]
     if others:
         out.print(f"Other collections: {', '.join(others)}")
+
+
+def topic_markdown(topic: Topic, plugin: str) -> str:
+    """A topic as Markdown: what `coach topics show` prints."""
+
+    def md(text: str) -> str:  # plugin text is plain: "<Team>" must not vanish as an HTML tag
+        return text.replace("\\", "\\\\").replace("<", "\\<").replace("*", "\\*")
+
+    lines = [f"# {md(topic.title)}", "", f"*{topic.id} · plugin {plugin}*", ""]
+    lines += [md(topic.summary), ""]
+
+    def section(title: str, items: list[str]) -> None:
+        if items:
+            lines.extend([f"## {title}", "", *(f"- {item}" for item in items), ""])
+
+    section("Objectives", [md(item) for item in topic.objectives])
+    section("Icebreakers", [md(item) for item in topic.icebreakers])
+    section("Discussion questions", [md(item) for item in topic.questions])
+    for exercise in topic.exercises:
+        lines += [f"## Exercise: {md(exercise.title)} ({exercise.minutes} min)", ""]
+        lines += [md(exercise.goal), ""]
+        if exercise.materials:
+            lines += [f"*Have ready:* {md('; '.join(exercise.materials))}", ""]
+        lines += [f"{n}. {md(step)}" for n, step in enumerate(exercise.steps, start=1)]
+        lines.append("")
+    section("Tips for the mentor", [md(item) for item in topic.mentor_tips])
+    section("Tips for the mentee", [md(item) for item in topic.mentee_tips])
+    section(
+        "Resources",
+        [
+            (f"[{md(r.title)}]({r.url})" if r.url else md(r.title))
+            + (f": {md(r.note)}" if r.note else "")
+            for r in topic.resources
+        ],
+    )
+    return "\n".join(lines)

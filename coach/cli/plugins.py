@@ -131,6 +131,8 @@ def topics_show(
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from coach.console import topic_markdown
+
     host = plugin_host(settings())
     contribution = host.topics.get(topic_id)
     if contribution is None:
@@ -140,34 +142,3 @@ def topics_show(
         typer.echo(json.dumps({**topic.model_dump(), "plugin": contribution.plugin}, indent=2))
         return
     Console().print(Markdown(topic_markdown(topic, contribution.plugin)))
-
-
-def topic_markdown(topic, plugin: str) -> str:  # type: ignore[no-untyped-def]
-    """A topic as Markdown: what `topics show` prints and what a session card renders."""
-    lines = [f"# {topic.title}", "", f"*{topic.id} · plugin {plugin}*", "", topic.summary, ""]
-
-    def section(title: str, items: list[str], numbered: bool = False) -> None:
-        if items:
-            lines.extend([f"## {title}", ""])
-            for index, item in enumerate(items, start=1):
-                lines.append(f"{index}. {item}" if numbered else f"- {item}")
-            lines.append("")
-
-    section("Objectives", topic.objectives)
-    section("Icebreakers", topic.icebreakers)
-    section("Discussion questions", topic.questions)
-    for exercise in topic.exercises:
-        lines.extend(
-            [f"## Exercise: {exercise.title} ({exercise.minutes} min)", "", exercise.goal, ""]
-        )
-        section("Materials", exercise.materials)
-        lines.extend(f"{n}. {step}" for n, step in enumerate(exercise.steps, start=1))
-        lines.append("")
-    section("Tips for the mentor", topic.mentor_tips)
-    section("Tips for the mentee", topic.mentee_tips)
-    section(
-        "Resources",
-        [f"{r.title}" + (f" <{r.url}>" if r.url else "") + (f": {r.note}" if r.note else "")
-         for r in topic.resources],
-    )  # fmt: skip
-    return "\n".join(lines)
