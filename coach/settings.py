@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(60.0, ge=0)
     """How long a second writer waits for the knowledge-base lock before giving up."""
 
+    database_url: str | None = None
+    """SQLAlchemy URL of the programme database; unset means SQLite in the data dir."""
+
+    stall_days: int = Field(21, ge=1)
+    """A pair with no session for this many days counts as stalled."""
+
     plugins_dir: Path | None = None
     """Another folder of plugins (`COACH_PLUGINS_DIR`), besides `COACH_HOME/plugins`."""
 

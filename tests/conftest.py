@@ -118,3 +118,14 @@ def write_corpus(folder: Path, files: int, version: str = "v1", paragraphs: int 
         path.write_text("\n".join(body))
         paths.append(path)
     return paths
+
+
+@pytest.fixture
+def db(coach_home: Path):
+    """The real programme database (SQLite, migrated to head) in the test's COACH_HOME."""
+    from coach.sessions.db import open_database
+    from coach.settings import load_settings
+
+    database = open_database(load_settings())
+    yield database
+    database.dispose()

@@ -1,0 +1,1 @@
+"""Programme data: people, pairs, sessions with phases, notes, experiments, feedback, metrics."""
