@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The main job on the embedded defaults: a labelled demo programme, its report, and a search of
+# the knowledge base (built with a progress bar on first use).
 demo: setup
+	$(BIN)/coach demo-data --replace
+	$(BIN)/coach report
 	$(BIN)/coach knowledge search "My director gets defensive when I point out problems. How do I raise them without it backfiring?" --top-k 3
 
 lint: setup

@@ -22,7 +22,15 @@ HEAVY = {
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["knowledge", "--help"], ["knowledge", "search", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["knowledge", "--help"],
+        ["knowledge", "search", "--help"],
+        ["people", "--help"],
+        ["pairs", "--help"],
+        ["report", "--help"],
+    ],
 )
 def test_startup_imports_no_heavy_module(args: list[str]) -> None:
     result = subprocess.run(
