@@ -424,3 +424,20 @@ def test_plugin_loader_errors_become_skip_reasons(tmp_path: Path) -> None:
     finally:
         loaders._LOADERS.clear()
         loaders._LOADERS.update(saved)
+
+
+def test_unready_topics_names_what_a_thin_topic_lacks(tmp_path: Path) -> None:
+    from coach.plugins.check import check_plugin
+
+    folder = make_plugin(tmp_path / "plugins", "thin", pack("thin", "thin-topic"))
+    gaps = check_plugin(folder, load_settings()).unready_topics()
+    assert gaps == [
+        "thin-topic: 1 icebreakers, needs 8",
+        "thin-topic: 1 questions, needs 6",
+        "thin-topic: 0 exercises, needs 2",
+        "thin-topic: 0 knowledge files, needs 2",
+        "thin-topic: needs objectives, mentor tips and mentee tips",
+    ]
+    assert check_plugin(folder, load_settings()).unready_topics(
+        icebreakers=1, questions=1, exercises=0, knowledge=0
+    ) == ["thin-topic: needs objectives, mentor tips and mentee tips"]

@@ -31,6 +31,40 @@ class PluginCheck:
     def notify(self, hook: str, event: SessionEvent) -> list[str]:
         return self.host.notify(hook, event)
 
+    def unready_topics(
+        self,
+        *,
+        icebreakers: int = 8,
+        questions: int = 6,
+        exercises: int = 2,
+        steps: int = 3,
+        knowledge: int = 2,
+    ) -> list[str]:
+        """What keeps this plugin's topics from carrying a whole session (the built-ins' bar)."""
+        origin = f"plugin:{self.info.name}"
+        files = [f for f in self.host.knowledge_files() if f.origin == origin]
+        gaps = []
+        for topic in self.topics:
+            counts = {
+                "icebreakers": (len(topic.icebreakers), icebreakers),
+                "questions": (len(topic.questions), questions),
+                "exercises": (len(topic.exercises), exercises),
+                "knowledge files": (sum(topic.id in f.topics for f in files), knowledge),
+            }
+            gaps += [
+                f"{topic.id}: {have} {what}, needs {need}"
+                for what, (have, need) in counts.items()
+                if have < need
+            ]
+            gaps += [
+                f"{topic.id}: exercise '{e.title}' has {len(e.steps)} steps, needs {steps}"
+                for e in topic.exercises
+                if len(e.steps) < steps
+            ]
+            if not (topic.objectives and topic.mentor_tips and topic.mentee_tips):
+                gaps.append(f"{topic.id}: needs objectives, mentor tips and mentee tips")
+        return gaps
+
     def as_dict(self) -> dict[str, Any]:
         return {**self.info.as_dict(), "ok": self.ok}
 

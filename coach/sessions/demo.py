@@ -41,9 +41,14 @@ from coach.sessions.models import (
     Pair,
     Person,
     Session,
-    SessionPhase,
 )
-from coach.sessions.templates import BUILTIN_TEMPLATES, CHECK_IN, FIRST_SESSION, STANDARD
+from coach.sessions.templates import (
+    BUILTIN_TEMPLATES,
+    CHECK_IN,
+    FIRST_SESSION,
+    STANDARD,
+    session_phases,
+)
 
 DEMO_PREFIX = "Demo "
 DEMO_DOMAIN = "demo.invalid"
@@ -311,16 +316,7 @@ class _Builder:
             status="planned" if status == "upcoming" else status,
             scheduled_at=when,
         )
-        session.phases = [
-            SessionPhase(
-                position=position,
-                phase_id=phase.id,
-                title=phase.title,
-                planned_minutes=phase.minutes,
-                seconds_spent=0.0,
-            )
-            for position, phase in enumerate(template.phases)
-        ]
+        session.phases = session_phases(template)
         if status == "cancelled":
             session.cancel_reason = copy.CANCEL_REASON
             session.ended_at = when - timedelta(days=2)  # called off two days ahead

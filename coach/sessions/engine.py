@@ -36,7 +36,7 @@ from coach.sessions.db import Database
 from coach.sessions.errors import InputError, NotFound
 from coach.sessions.experiments import OpenExperiment, Recap, recap, update_experiment
 from coach.sessions.models import Pair, Session, SessionPhase
-from coach.sessions.templates import BUILTIN_TEMPLATES, FIRST_SESSION, STANDARD
+from coach.sessions.templates import BUILTIN_TEMPLATES, FIRST_SESSION, STANDARD, session_phases
 from coach.sessions.wrapup import WrapUp, write_wrap_up
 
 __all__ = [
@@ -103,16 +103,7 @@ def schedule_session(
             status="planned",
             scheduled_at=scheduled_at,
         )
-        session.phases = [
-            SessionPhase(
-                position=position,
-                phase_id=phase.id,
-                title=phase.title,
-                planned_minutes=phase.minutes,
-                seconds_spent=0.0,
-            )
-            for position, phase in enumerate(template.phases)
-        ]
+        session.phases = session_phases(template)
         orm.add(session)
         orm.flush()
         return session.id

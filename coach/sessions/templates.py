@@ -19,6 +19,7 @@ from coach.plugins.models import Phase, SessionTemplate
 
 if TYPE_CHECKING:
     from coach.plugins.host import PluginHost
+    from coach.sessions.models import SessionPhase
 
 FIRST_SESSION = "first-session"
 STANDARD = "standard-60"
@@ -228,3 +229,19 @@ def all_templates(host: PluginHost | None = None) -> TemplateCatalogue:
             else:
                 templates.append(contribution.value)
     return TemplateCatalogue(templates, warnings)
+
+
+def session_phases(template: SessionTemplate) -> list[SessionPhase]:
+    """Fresh phase rows for a session run from ``template``, in order, with no time spent."""
+    from coach.sessions.models import SessionPhase
+
+    return [
+        SessionPhase(
+            position=position,
+            phase_id=phase.id,
+            title=phase.title,
+            planned_minutes=phase.minutes,
+            seconds_spent=0.0,
+        )
+        for position, phase in enumerate(template.phases)
+    ]

@@ -13,12 +13,4 @@ def test_loads_without_problems(plugin_check):
 
 
 def test_every_topic_is_session_ready(plugin_check):
-    check = plugin_check(PLUGIN)
-    knowledge = [f for f in check.host.knowledge_files() if f.origin == "plugin:ai-tools"]
-    for topic in check.topics:
-        assert len(topic.icebreakers) >= 8, topic.id
-        assert len(topic.questions) >= 6, topic.id
-        assert len(topic.exercises) >= 2, topic.id
-        assert all(len(exercise.steps) >= 3 for exercise in topic.exercises), topic.id
-        assert topic.mentor_tips and topic.mentee_tips and topic.objectives, topic.id
-        assert sum(topic.id in f.topics for f in knowledge) >= 2, topic.id
+    assert plugin_check(PLUGIN).unready_topics() == []
