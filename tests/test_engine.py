@@ -207,6 +207,8 @@ def test_schedule_numbers_sessions_and_copies_template_phases(db: Database, pair
             (i, p.id, p.minutes) for i, p in enumerate(STANDARD_60.phases)
         ]
         assert all(p.seconds_spent == 0 and p.entered_at is None for p in standard)
+        assert [p.guidance for p in standard] == [p.guidance for p in STANDARD_60.phases]
+        assert all(p.guidance for p in standard)
         assert sum(p.planned_minutes for p in rows[third].phases) == 30
         assert "agreement" in [p.phase_id for p in rows[first].phases]
 

@@ -21,7 +21,7 @@ def test_empty_database_upgrades_to_the_models(coach_home: Path) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
     path = coach_home / "coach.sqlite3"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with database.engine.connect() as connection:
@@ -54,3 +54,28 @@ def test_previous_schema_with_data_upgrades_and_keeps_it(tmp_path: Path) -> None
         ("Grace", "mentee", "[]", "", ""),
     ]
     assert "confidence" in inspect(engine).get_table_names()
+
+
+def test_a_reader_never_blocks_a_writer(coach_home: Path) -> None:
+    import threading
+
+    from coach.sessions.models import Person
+
+    database = open_database(load_settings())
+    with database.transaction() as orm:
+        orm.add(Person(name="Ada", role="mentor"))
+    wrote = threading.Event()
+
+    def write() -> None:
+        with database.transaction() as orm:
+            orm.add(Person(name="Grace", role="mentee"))
+        wrote.set()
+
+    with database.read() as orm:
+        assert [p.name for p in orm.query(Person)] == ["Ada"]
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert wrote.wait(5), "the writer waited for the reader"
+        writer.join()
+    with database.read() as orm:
+        assert sorted(p.name for p in orm.query(Person)) == ["Ada", "Grace"]

@@ -55,8 +55,12 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    # Take the write lock at the start: two processes never deadlock upgrading a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock at the start, so two processes never deadlock upgrading a
+    # read lock; read-only units (Database.read) begin deferred and never block a writer.
+    if connection.get_execution_options().get("coach_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -81,6 +85,17 @@ class Database:
         """One unit of work: committed when the block ends, rolled back entirely on error."""
         with self._sessions() as orm, orm.begin():
             yield orm
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[OrmSession]:
+        """A read-only unit of work (e.g. a screen refreshing): it never holds the write lock."""
+        with (
+            self.engine.connect().execution_options(coach_read_only=True) as connection,
+            OrmSession(bind=connection, expire_on_commit=False) as orm,
+            orm.begin(),
+        ):
+            yield orm
+            orm.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -164,6 +164,8 @@ class SessionPhase(Base):
     phase_id: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     planned_minutes: Mapped[int] = mapped_column(Integer)
+    guidance: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """What happens in this phase, copied from the template when the session was scheduled."""
     seconds_spent: Mapped[float] = mapped_column(Float, default=0.0)
     """Time spent in this phase so far, pauses excluded (a phase can be revisited)."""
     entered_at: Mapped[datetime | None]

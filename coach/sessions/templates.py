@@ -241,6 +241,7 @@ def session_phases(template: SessionTemplate) -> list[SessionPhase]:
             phase_id=phase.id,
             title=phase.title,
             planned_minutes=phase.minutes,
+            guidance=phase.guidance,
             seconds_spent=0.0,
         )
         for position, phase in enumerate(template.phases)
