@@ -30,6 +30,7 @@ HEAVY = {
         ["people", "--help"],
         ["pairs", "--help"],
         ["report", "--help"],
+        ["prompts", "--help"],
     ],
 )
 def test_startup_imports_no_heavy_module(args: list[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from coach import __version__
-from coach.cli import knowledge, plugins, programme
+from coach.cli import knowledge, plugins, programme, prompts
 
 app = typer.Typer(
     name="coach",
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(plugins.plugins_app, name="plugins")
 app.add_typer(plugins.topics_app, name="topics")
+app.add_typer(prompts.app, name="prompts")
 app.add_typer(programme.people_app, name="people")
 app.add_typer(programme.pairs_app, name="pairs")
 app.add_typer(programme.sessions_app, name="sessions")
