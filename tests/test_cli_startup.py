@@ -31,6 +31,7 @@ HEAVY = {
         ["pairs", "--help"],
         ["report", "--help"],
         ["prompts", "--help"],
+        ["prepare", "--help"],
     ],
 )
 def test_startup_imports_no_heavy_module(args: list[str]) -> None:

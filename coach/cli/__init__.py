@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from coach import __version__
-from coach.cli import knowledge, plugins, programme, prompts
+from coach.cli import knowledge, plugins, prepare, programme, prompts
 
 app = typer.Typer(
     name="coach",
@@ -31,6 +31,7 @@ app.add_typer(programme.sessions_app, name="sessions")
 app.command("report")(programme.report)
 app.command("export")(programme.export)
 app.command("demo-data")(programme.demo_data)
+app.command("prepare")(prepare.prepare)
 
 
 def _version(value: bool) -> None:

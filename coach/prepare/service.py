@@ -1,0 +1,110 @@
+"""Preparing a session: choose the topic, compose the plan, keep it with the pair's next session.
+
+A stored plan is reused until the pair asks for a fresh one (``refresh``): the pair may have
+read it already, and preparing again must not silently change what they agreed to cover.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from coach.prepare.grounded import PairContext, compose_plan
+from coach.prepare.plan import SessionPlan
+from coach.sessions.engine import STARTABLE, recap, schedule_session
+from coach.sessions.errors import InputError, NotFound
+from coach.sessions.models import Pair, Session
+
+if TYPE_CHECKING:
+    from coach.knowledge.base import KnowledgeBase
+    from coach.plugins.host import PluginHost
+    from coach.sessions.db import Database
+
+
+def unknown_topic(topic_id: str, known: list[str]) -> InputError:
+    close = difflib.get_close_matches(topic_id, known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "see `coach topics list`"
+    return InputError(f"unknown topic '{topic_id}': {hint}")
+
+
+def pair_context(db: Database, pair_id: int) -> PairContext:
+    """The mentee's profile and the topics of completed sessions; notes are never read."""
+    with db.read() as orm:
+        pair = orm.get(Pair, pair_id)
+        if pair is None:
+            raise NotFound(f"pair {pair_id} does not exist")
+        covered = orm.scalars(
+            select(Session.topic_ids).where(
+                Session.pair_id == pair_id, Session.status == "completed"
+            )
+        ).all()
+        growth, goals = tuple(pair.mentee.growth_areas), tuple(pair.mentee.goals)
+    return PairContext(
+        pair_id=pair_id,
+        growth_areas=growth,
+        goals=goals,
+        covered_topic_ids=frozenset(t for ids in covered for t in ids or []),
+        recap=recap(db, pair_id),
+    )
+
+
+def _next_session(db: Database, pair_id: int, host: PluginHost) -> int:
+    """The pair's earliest session still to run, scheduled now if there is none."""
+    with db.read() as orm:
+        found = orm.scalar(
+            select(Session.id)
+            .where(Session.pair_id == pair_id, Session.status.in_(STARTABLE))
+            .order_by(Session.number)
+            .limit(1)
+        )
+    if found is not None:
+        return found
+    from coach.sessions.templates import all_templates
+
+    return schedule_session(db, pair_id, templates=all_templates(host))
+
+
+def prepare_session(
+    db: Database,
+    kb: KnowledgeBase | None,
+    host: PluginHost,
+    *,
+    topic_id: str,
+    pair_id: int | None = None,
+    seed: int = 0,
+    refresh: bool = False,
+) -> SessionPlan:
+    """A plan for ``topic_id``; with a pair it is stored on (and reused from) the next session."""
+    topic = host.topic(topic_id)
+    if topic is None:
+        raise unknown_topic(topic_id, sorted(host.topics))
+    all_topics = {tid: (c.value, c.plugin) for tid, c in host.topics.items()}
+    plugin = host.topics[topic_id].plugin
+    if pair_id is None:
+        return compose_plan(
+            topic, plugin, kb=kb, seed=seed, pair_context=None, all_topics=all_topics
+        )
+    context = pair_context(db, pair_id)
+    session_id = _next_session(db, pair_id, host)
+    with db.read() as orm:
+        stored = orm.get(Session, session_id).plan
+    notice = None
+    if stored and not refresh and stored.get("topic_id") == topic_id:
+        try:
+            return SessionPlan.model_validate(stored)
+        except ValidationError:  # written by another version of Coach: prepare afresh
+            notice = "The stored plan could not be read, so it was prepared again."
+    plan = compose_plan(
+        topic, plugin, kb=kb, seed=seed, pair_context=context, all_topics=all_topics
+    )
+    if notice:
+        plan = plan.model_copy(update={"notices": [*plan.notices, notice]})
+    with db.transaction() as orm:
+        session = orm.get(Session, session_id)
+        session.plan = plan.model_dump(mode="json")
+        session.status = "prepared"
+        session.topic_ids = [topic_id]
+    return plan
