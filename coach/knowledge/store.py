@@ -139,10 +139,3 @@ class VectorStore:
 
     def count(self, collection: str) -> int:
         return self._collection(collection).count()
-
-    def drop(self, collection: str) -> None:
-        self._collections.pop(collection, None)
-        try:
-            self._client.delete_collection(collection)
-        except Exception:  # chromadb raises NotFoundError or ValueError by version
-            return
