@@ -186,17 +186,20 @@ def test_onnx_int8_backend_matches_torch_and_switching_re_embeds(make_kb, torch_
     import numpy as np
 
     from coach.knowledge.base import KnowledgeBase
+    from coach.knowledge.embedder import ONNX_INT8_FILE
     from coach.settings import load_settings
 
     texts = ["Agree the cadence in the first session.", "Post a short update on LinkedIn."]
     settings = load_settings(embedding_backend="onnx-int8")
     kb_onnx = KnowledgeBase(settings, "switch")
     vectors = kb_onnx.embedder.embed(texts)
-    assert (settings.models_dir / "all-MiniLM-L6-v2-int8.onnx").is_file()
+    assert (settings.models_dir / ONNX_INT8_FILE).is_file()
     assert vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     cosine = (vectors * torch_embedder.embed(texts)).sum(axis=1)
     assert cosine.min() >= 0.98
+    alone = kb_onnx.embedder.embed(texts[:1])[0]
+    assert np.allclose(alone, vectors[0], atol=1e-5), "a vector must not depend on its batch"
 
     (tmp_path / "a.md").write_text("# Cadence\n\nMeet every three weeks for an hour.\n")
     assert len(make_kb("switch").add([tmp_path / "a.md"]).added) == 1

@@ -109,7 +109,9 @@ class KnowledgeBase:
 
     @property
     def embedder_name(self) -> str:
-        return f"all-MiniLM-L6-v2/{self.settings.embedding_backend}"
+        from coach.knowledge.embedder import EMBEDDER_NAMES
+
+        return EMBEDDER_NAMES[self.settings.embedding_backend]
 
     @cached_property
     def manifest(self) -> Manifest:
