@@ -60,6 +60,18 @@ def run_coach(
     )
 
 
+def run_plugin_tests(folder: Path) -> subprocess.CompletedProcess[str]:
+    """A plugin folder's own tests, run by pytest in a fresh process from inside the folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=120,
+        check=False,
+    )
+
+
 def write_corpus(folder: Path, files: int, version: str = "v1", paragraphs: int = 8) -> list[Path]:
     """Markdown files with distinct, prose-like paragraphs (several chunks each)."""
     import random

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from coach.plugins.check import check_plugin
 from coach.plugins.host import HOOKS
 from coach.settings import load_settings
+from tests.conftest import run_plugin_tests
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "plugins.md"
@@ -98,14 +98,7 @@ def test_reference_example_implements_every_hook(tmp_path: Path) -> None:
 
 def test_call_notes_example_passes_its_own_tests(tmp_path: Path) -> None:
     folder = build("call-notes", tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=120,
-        check=False,
-    )
+    result = run_plugin_tests(folder)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_coach
+from tests.conftest import run_coach, run_plugin_tests
 
 
 def test_plugins_list_json_shows_every_builtin() -> None:
@@ -64,14 +64,7 @@ def test_scaffolded_plugin_passes_check_and_its_own_test(tmp_path: Path, python:
     check = run_coach("plugins", "check", str(folder))
     assert check.returncode == 0, check.stdout + check.stderr
     assert "team-rituals 0.1.0: ok" in check.stdout
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=120,
-        check=False,
-    )
+    tests = run_plugin_tests(folder)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert f"{3 if python else 2} passed" in tests.stdout
     again = run_coach(*args)
