@@ -18,12 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
-# The main job on the embedded defaults: a labelled demo programme, its report, and a search of
-# the knowledge base (built with a progress bar on first use).
+# The main job on the embedded defaults: a labelled demo programme, its report, a search of the
+# knowledge base (built with a progress bar on first use), and a plan for a pair's next session
+# written with the embedded model.
 demo: setup
 	$(BIN)/coach demo-data --replace
 	$(BIN)/coach report
 	$(BIN)/coach knowledge search "My director gets defensive when I point out problems. How do I raise them without it backfiring?" --top-k 3
+	$(BIN)/coach prepare --pair 2 --topic async-meetings --refresh
 
 lint: setup
 	$(BIN)/ruff check .

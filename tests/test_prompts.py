@@ -4,14 +4,17 @@ broken overrides never replace a working prompt, and the sandbox holds."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from coach.plugins.host import PluginHost
-from coach.plugins.models import Topic
+from coach.plugins.models import Exercise, Topic
+from coach.prepare.drafts import ExerciseDraft, Lines, RecapDraft, SummaryDraft
 from coach.prepare.prompts import PromptError, PromptLibrary, builtin_prompts_dir
 from coach.settings import load_settings
 from tests.conftest import run_coach
@@ -20,7 +23,34 @@ BUILTINS = {"icebreakers", "questions", "exercise", "tips", "session_summary", "
 PROMPT_BUDGET = 2500
 """Characters a built-in prompt may take for typical inputs: it must leave the 270M model room."""
 SHOWN = {"icebreakers": 4, "questions": 3, "tips": 3}
-"""How many bank examples each list template shows before the model's open slot."""
+"""How many bank examples each list template shows, as the topic's ``Examples:`` list."""
+LABELS = {
+    "icebreakers": "Icebreakers:",
+    "questions": "Questions:",
+    "exercise": "Exercise:",
+    "tips": "Tips for the mentee:",
+    "session_summary": "Summary:",
+    "recap": "Recap:",
+}
+"""The label each prompt ends on; the model's JSON answer follows it."""
+DRAFTS: dict[str, type[BaseModel]] = {
+    "icebreakers": Lines,
+    "questions": Lines,
+    "tips": Lines,
+    "exercise": ExerciseDraft,
+    "session_summary": SummaryDraft,
+    "recap": RecapDraft,
+}
+"""The output type each prompt's answers must fit (``coach.prepare.drafts``)."""
+GUIDED = {"exercise", "tips"}
+"""Templates that show knowledge-base passages as ``Guide:`` lines (questions takes them but,
+tuned on the 270M model, does not show them)."""
+
+
+def answers(prompt: str, label: str) -> list[dict]:
+    """Every one-line JSON answer in ``prompt`` written straight after ``label:``."""
+    pattern = re.compile(rf"^{re.escape(label)}:(\{{.*\}})$", re.MULTILINE)
+    return [json.loads(match) for match in pattern.findall(prompt)]
 
 
 @dataclass(frozen=True)
@@ -140,23 +170,96 @@ def test_builtin_renders_a_short_few_shot_prompt(
     assert "Variables:" not in prompt and "{{" not in prompt and "{%" not in prompt
     assert "user:" not in prompt.lower() and "assistant:" not in prompt.lower()  # no chat roles
     assert not prompt.endswith(("\n", " ")), "the model's slot must be left open on the last line"
+    assert prompt.endswith(f"\n{LABELS[name]}"), "it ends on the label the answer follows"
     if "topic" in context:
         assert f"Topic: {topic.title}\n" in prompt
     if name == "exercise":
         first = topic.exercises[0]
-        assert f"Exercise: {first.title}\n" in prompt and f"1. {first.steps[0][:40]}" in prompt
-        assert prompt.endswith("Exercise:")
+        (shown,) = [a for a in answers(prompt, "Exercise") if a["title"] == first.title]
+        assert shown["goal"] == first.goal and shown["steps"][0].startswith(first.steps[0][:40])
+        assert len(shown["steps"]) == min(len(first.steps), 4)
     elif name in SHOWN:
-        for index, example in enumerate(context["examples"][: SHOWN[name]], start=1):
-            assert f"\n{index}. {example[:60]}" in prompt
-        assert prompt.endswith(f"\n{SHOWN[name] + 1}.")
-    if "passages" in context:
-        assert "Guide: ## Listen before you post A leader" in prompt  # newlines flattened
-        assert PASSAGES[0].text not in prompt  # long passages are truncated
+        listed = answers(prompt, "Examples")[-1]["items"]  # the last one is the topic's own
+        assert listed == context["examples"][: SHOWN[name]]
+    if name in GUIDED:
+        guides = [line for line in prompt.splitlines() if line.startswith("Guide: ## Listen")]
+        assert guides and guides[0].startswith("Guide: ## Listen before you post A leader")
+        assert PASSAGES[0].text not in prompt  # long passages are shortened,
+        assert not guides[0].endswith("...")  # without an ellipsis the model would imitate
     if name in {"session_summary", "recap"}:
         assert NOTES[0]["text"] in prompt and EXPERIMENTS[0]["title"] in prompt
         assert "(due 2025-06-01)" in prompt
         assert "SECRET" not in prompt  # a private note never reaches a model
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_every_worked_example_is_a_valid_answer(
+    name: str, library: PromptLibrary, topic: Topic
+) -> None:
+    """The few-shot answers are one-line JSON in exactly the shape the model must return, so
+    the grammar-constrained continuation looks like them; keys in the schema's order."""
+    contexts_ = [contexts(topic)[name]]
+    if name == "tips":
+        contexts_.append({**contexts_[0], "role": "mentor", "examples": topic.mentor_tips})
+    for context in contexts_:
+        prompt = library.render(name, **context)
+        label = LABELS[name].removesuffix(":")
+        if name == "tips":
+            label = f"Tips for the {context['role']}"
+        found = answers(prompt, label)
+        assert len(found) >= 2, f"{name}: {len(found)} worked examples"
+        for answer in found:
+            assert list(answer) == list(DRAFTS[name].model_fields), answer
+            DRAFTS[name].model_validate(answer)
+        for listed in answers(prompt, "Examples"):
+            Lines.model_validate(listed)
+        # The embedded model's grammar allows no space before the "{": neither do the examples.
+        assert f"{label}: {{" not in prompt and "Examples: {" not in prompt
+        assert f"\n{label}:{{" in prompt
+
+
+TRICKY = [
+    'What\'s your "inbox zero" \\ backslash story – honestly?',
+    "Line one\nline two\tand a <tag> & more?",
+    "A very long first sentence that keeps going about calendars and channels and threads. "
+    + "Then a second one that would push the item well past the limit for a shown example, "
+    + "which the template cuts after the first sentence instead of in the middle of a word?",
+]
+
+
+@pytest.mark.parametrize("name", sorted(SHOWN))
+def test_bank_items_are_shown_as_clean_json(name: str, library: PromptLibrary) -> None:
+    """Apostrophes, quotes, dashes and backslashes survive as real characters (``tojson`` would
+    write \\u0027 and \\u2013, which the model then imitates); whitespace is flattened and a
+    long item is cut after a whole sentence."""
+    topic = Topic(id="t", title="T", summary="S", objectives=["O"], questions=["Q?"])
+    context = {**contexts(topic)[name], "topic": topic, "examples": TRICKY}
+    prompt = library.render(name, **context)
+    line = [x for x in prompt.splitlines() if x.startswith("Examples:")][-1]
+    assert "\\u" not in line  # no escaped apostrophes or dashes
+    assert json.dumps(TRICKY[0], ensure_ascii=False) in line  # "What's ... \\ ... – ..."
+    assert json.loads(line.removeprefix("Examples:"))["items"] == [
+        TRICKY[0],
+        "Line one line two and a <tag> & more?",
+        TRICKY[2].split(". ")[0] + ".",
+    ]
+
+
+def test_the_bank_exercise_is_clean_json_within_the_schema(library: PromptLibrary) -> None:
+    exercise = Exercise(
+        title="Don't \"panic\"", goal="Goal – with a dash.", minutes=90,
+        steps=["One's step.", "Two\nlines.", "Three.", "Four.", "Five."],
+    )  # fmt: skip
+    topic = Topic(id="t", title="T", summary="S", exercises=[exercise])
+    prompt = library.render("exercise", topic=topic, examples=topic.exercises, passages=[])
+    (shown,) = [a for a in answers(prompt, "Exercise") if a["title"] == exercise.title]
+    assert shown == {
+        "title": exercise.title,
+        "goal": exercise.goal,
+        "minutes": 45,  # kept within what ExerciseDraft accepts
+        "steps": ["One's step.", "Two lines.", "Three.", "Four."],
+    }
+    assert "\\u" not in prompt
 
 
 def test_tips_follow_the_role_and_refuse_an_unknown_one(
@@ -186,11 +289,11 @@ def test_a_missing_variable_names_the_template_and_the_variable(
     library: PromptLibrary, topic: Topic
 ) -> None:
     context = dict(contexts(topic)["questions"])
-    del context["passages"]
+    del context["examples"]
     with pytest.raises(PromptError) as caught:
         library.render("questions", **context)
     message = str(caught.value)
-    assert "prompt 'questions'" in message and "'passages' is undefined" in message
+    assert "prompt 'questions'" in message and "'examples' is undefined" in message
     assert "\n" not in message
 
 
