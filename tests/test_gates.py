@@ -115,6 +115,16 @@ def test_questions_must_end_with_a_question_mark_icebreakers_need_not():
     assert accepted("icebreakers", "Describe your first ever work laptop in three words.")
 
 
+def test_an_answer_cut_off_mid_sentence_is_refused_except_experiment_titles():
+    cut = "Record your own first take in front of them, so the bar is visibly low and if you"
+    assert one_reason("mentor_tips", cut) == "ends mid-sentence"
+    assert one_reason("icebreakers", "Describe your first ever work laptop in three") == (
+        "ends mid-sentence"
+    )
+    assert accepted("mentor_tips", cut + " want, laugh about it.")
+    assert accepted("experiments", "Post about the team launch once a week")
+
+
 def test_empty_wordless_and_control_characters():
     assert one_reason("questions", "   ") == "empty"
     assert one_reason("questions", "- 1. ") == "empty"

@@ -7,7 +7,8 @@ word, drifts off topic, falls into repetition loops and leaks the prompt's scaff
 passes, in this order (cheap checks first; an item is refused for the first rule it breaks):
 
 1. form: no control characters, a length that fits the section, a ``?`` at the end of a
-   discussion question, no repetition loop, no leaked prompt text (scaffolding labels, JSON,
+   discussion question and a sentence ending elsewhere (an answer cut off by the schema's length
+   limit stops mid-sentence), no repetition loop, no leaked prompt text (scaffolding labels, JSON,
    model control tokens, several numbered items run together, or 8+ consecutive words copied
    from the rendered prompt);
 2. exact duplicates (case, punctuation and spacing ignored) of the plugin bank or of anything
@@ -79,6 +80,8 @@ class Rule:
     inputs_in_prompt: bool = False
     """The prompt's last block is the material to work from (notes, last summary): copying from
     it is the job, so only the instructions and examples above it count as copying."""
+    sentence: bool = True
+    """Must end like a sentence (a model cut off by the schema's length limit does not)."""
     label: str = ""
     """A leading label naming the item itself (``Summary:``), removed when cleaning."""
 
@@ -99,7 +102,13 @@ SECTIONS: dict[str, Rule] = {
         "recap", 40, 600, dedupe=False, relevance=False, inputs_in_prompt=True, label="Recap"
     ),
     "experiments": Rule(
-        "experiment", 10, 220, relevance=False, inputs_in_prompt=True, label="Experiment"
+        "experiment",
+        10,
+        220,
+        relevance=False,
+        inputs_in_prompt=True,
+        sentence=False,  # a title, such as "Post once a week"
+        label="Experiment",
     ),
 }
 """Per-section rules. ``summary`` and ``recap`` get form, loop and leak checks only; generated
@@ -118,6 +127,7 @@ _QUOTES = (
     ("`", "`"),
 )
 _QUESTION_END = re.compile(r"\?[\"'”’»)\]]*$")
+_SENTENCE_END = re.compile(r"[.?!…:;][\"'”’»)\]]*$")
 _LABEL = re.compile(
     r"(?<![\w-])(?:"
     r"(?:Topic|About|Goal|Guide|Summary|Notes|Agreed|Exercise|Minutes|Steps|Recap"
@@ -375,6 +385,8 @@ class Gates:
                 return f"copied from the prompt: {_quote(' '.join(run))}"
         if rule.question and not _QUESTION_END.search(text):
             return f"a {rule.noun} must end with '?'"
+        if rule.sentence and not rule.question and not _SENTENCE_END.search(text):
+            return "ends mid-sentence"
         return None
 
     def _exact(self, key: str) -> str | None:
