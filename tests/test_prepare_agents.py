@@ -96,9 +96,8 @@ def by_section(prompt: str, bank_item: str) -> str:
     if kind in ("mentor", "mentee"):
         return json.dumps({"items": FRESH[f"{kind}_tips"]})
     section = "icebreakers" if kind == "icebreaker" else "questions"
-    malformed = ["LinkedIn?"]
-    if section == "questions":
-        malformed.append("Tell me about LinkedIn profiles and posts")
+    # At most five items: the schema allows one more than the four asked for.
+    malformed = ["LinkedIn?" if section == "icebreakers" else "Tell me about LinkedIn profiles"]
     return json.dumps(
         {"items": [*FRESH[section], bank_item, "What is your favourite pizza topping?", *malformed]}
     )
@@ -143,7 +142,7 @@ def test_gated_model_items_lead_and_the_grounded_pool_fills_the_rest(host, synce
     reasons = {(r.section, r.text): r.reason for r in plan.rejections}
     assert "duplicate" in reasons[("questions", topic.questions[-1])]
     assert "off topic" in reasons[("questions", "What is your favourite pizza topping?")]
-    assert "?" in reasons[("questions", "Tell me about LinkedIn profiles and posts")]
+    assert "?" in reasons[("questions", "Tell me about LinkedIn profiles")]
     assert "too short" in reasons[("icebreakers", "LinkedIn?")]
     assert all(r.provenance == "model:scripted" for r in plan.rejections)
     explained = plan.to_markdown(explain=True)

@@ -8,9 +8,10 @@ is stopped by the schema, not by a timeout. The quality gates judge the content 
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=220)]
 
@@ -24,6 +25,17 @@ class Lines(_Draft):
 
     items: list[Line] = Field(min_length=1, max_length=6)
     """Each item is one sentence or two, written for this topic."""
+
+
+@functools.cache
+def lines_of(count: int) -> type[Lines]:
+    """``Lines`` with at most ``count`` items: the grammar then stops the model after them."""
+    return create_model(
+        f"Lines{count}",
+        __base__=Lines,
+        __doc__=Lines.__doc__,
+        items=(list[Line], Field(min_length=1, max_length=count)),
+    )
 
 
 class ExerciseDraft(_Draft):

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from coach.prepare.drafts import ExerciseDraft, Lines, RecapDraft
+from coach.prepare.drafts import ExerciseDraft, RecapDraft, lines_of
 from coach.prepare.gates import Gates
 from coach.prepare.plan import PlanExercise, PlanItem, Rejection, SessionPlan
 
@@ -223,7 +223,7 @@ class _Run:
 
     def lines(self, section: str, prompt: str, grounded: list[PlanItem]) -> list[PlanItem]:
         """New items first, then the grounded ones: rejected slots are filled from that pool."""
-        answer = self._answer(section, prompt, Lines)
+        answer = self._answer(section, prompt, lines_of(ASK[section] + 1))
         if answer is None:
             return grounded
         new = self._gate(section, answer.items, prompt)[: ASK[section]]
@@ -233,7 +233,7 @@ class _Run:
         self, section: str, prompt: str, grounded: list[PlanItem], from_plugin: int
     ) -> list[PlanItem]:
         """The plugin's tips, then the model's, then the knowledge base's."""
-        answer = self._answer(section, prompt, Lines)
+        answer = self._answer(section, prompt, lines_of(ASK["tips"] + 1))
         if answer is None:
             return grounded
         new = self._gate(section, answer.items, prompt)[: ASK["tips"]]
