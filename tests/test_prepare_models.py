@@ -248,3 +248,32 @@ def test_embedded_model_summarises_shared_notes_and_never_sees_private_ones(
     else:  # the gates refused the model's summary: the shared notes stand in, with a notice
         assert summary.provenance == "session:1" and summary.notices
         assert shared[0][1] in summary.text
+
+
+@slow
+@pytest.mark.timeout(300)
+def test_gguf_backend_completes_without_a_chat_template_and_chats_with_one(
+    synced, packaged_gguf
+) -> None:
+    """``gguf:PATH`` reads the file's metadata: the packaged base model has no chat template, so
+    it is driven as completion; a file with one is driven as chat, with the schema enforced."""
+    from coach.prepare.backends import build_model, parse_spec
+    from coach.prepare.drafts import lines_of
+    from coach.prepare.llama import LlamaCppModel
+    from coach.prepare.prompts import PromptLibrary
+    from coach.settings import load_settings
+
+    _, _, host = synced
+    model = build_model(parse_spec(f"gguf:{packaged_gguf}"), load_settings())
+    assert isinstance(model, LlamaCppModel) and model.model_name == packaged_gguf.stem
+    assert not model.is_chat
+    topic = host.topic(TOPIC)
+    prompt = PromptLibrary.load(load_settings(), host).render(
+        "questions", topic=topic, examples=topic.questions, passages=[], count=3
+    )
+    generator = _generator(model, f"gguf:{packaged_gguf}")
+    assert generator.ask("questions", prompt, lines_of(4)).items
+
+    model.load().chat = True  # as for a file whose metadata carries tokenizer.chat_template
+    answer = generator.ask("questions", prompt, lines_of(4))
+    assert 1 <= len(answer.items) <= 4 and generator.writes_exercises  # a chat model writes them
