@@ -372,3 +372,15 @@ def test_a_server_backend_is_built_without_contacting_it(monkeypatch: pytest.Mon
         parse_spec("ollama:qwen3"), load_settings(ollama_base_url="http://127.0.0.1:8/v1")
     )
     assert str(configured.client.base_url).startswith("http://127.0.0.1:8/v1")
+
+
+def test_a_broken_prompt_override_costs_the_model_items_not_the_plan(host, coach_home) -> None:
+    folder = coach_home / "prompts"
+    folder.mkdir(parents=True)
+    (folder / "questions.j2").write_text("Questions about {{ no_such_variable }}:")
+    calls: list[str] = []
+    plan = prepare(host, generator(scripted(lambda prompt, _: by_section(prompt, "x"), calls)))
+    assert plan.icebreakers[0].provenance == "model:scripted"  # asked before the questions
+    assert all(q.provenance.startswith("plugin:") for q in plan.questions)
+    assert any("prompt 'questions'" in n and "no_such_variable" in n for n in plan.notices)
+    assert len(calls) == 1

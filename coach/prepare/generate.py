@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from coach.prepare.drafts import ExerciseDraft, RecapDraft, lines_of
 from coach.prepare.gates import Gates
 from coach.prepare.plan import PlanExercise, PlanItem, Rejection, SessionPlan
+from coach.prepare.prompts import PromptError
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -175,6 +176,8 @@ def generate_plan(
             f"The model backend '{generator.label}' did not answer ({exc}): "
             "the rest of this plan is the grounded one."
         )
+    except PromptError as exc:  # e.g. a user's override names a variable that does not exist
+        run.notices.append(f"{exc}: the rest of this plan is the grounded one.")
     generated = sum(item.provenance == generator.provenance for _, item in _items(grounded, update))
     if generated == 0 and not any("did not answer" in n for n in run.notices):
         run.notices.append(
