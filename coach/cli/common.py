@@ -95,6 +95,8 @@ def prompt_library(host: PluginHost) -> PromptLibrary:
     from coach.prepare.prompts import PromptLibrary
 
     library = PromptLibrary.load(settings(), host)
+    from rich.markup import escape
+
     for problem in library.problems:
-        err.print(f"[yellow]warning:[/] {problem}")
+        err.print(f"[yellow]warning:[/] {escape(problem)}")
     return library

@@ -333,8 +333,10 @@ def sessions_summarise(
     if as_json:
         _print_json(summary.model_dump(mode="json"))
         return
+    from rich.markup import escape
+
     for notice in summary.notices:
-        err.print(f"[yellow]{notice}[/]")
+        err.print(f"[yellow]{escape(notice)}[/]")
     typer.echo(summary.text)
     for experiment in summary.experiments:
         typer.echo(f"- To try: {experiment}")
@@ -342,7 +344,7 @@ def sessions_summarise(
         for rejection in summary.rejections:
             typer.echo(f"rejected ({rejection.reason}): {rejection.text}")
     if summary.stored:
-        err.print(f"Stored on session {session_id} [{summary.provenance}].")
+        err.print(f"Stored on session {session_id} ({summary.provenance}).")
 
 
 def _plugin_host():
