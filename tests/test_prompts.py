@@ -180,7 +180,8 @@ def test_builtin_renders_a_short_few_shot_prompt(
         assert len(shown["steps"]) == min(len(first.steps), 4)
     elif name in SHOWN:
         listed = answers(prompt, "Examples")[-1]["items"]  # the last one is the topic's own
-        assert listed == context["examples"][: SHOWN[name]]
+        for item, example in zip(listed, context["examples"][: SHOWN[name]], strict=True):
+            assert example.startswith(item.removesuffix("...").removesuffix("."))  # or cut short
     if name in GUIDED:
         guides = [line for line in prompt.splitlines() if line.startswith("Guide: ## Listen")]
         assert guides and guides[0].startswith("Guide: ## Listen before you post A leader")
@@ -269,7 +270,7 @@ def test_tips_follow_the_role_and_refuse_an_unknown_one(
     mentor = library.render("tips", **{**context, "role": "mentor", "examples": topic.mentor_tips})
     mentee = library.render("tips", **context)
     assert "junior mentor" in mentor and "junior mentor" not in mentee
-    assert "senior mentee" in mentee and topic.mentor_tips[0][:50] in mentor
+    assert "senior mentee" in mentee and topic.mentor_tips[0][:30] in mentor
     with pytest.raises(PromptError, match=r"prompt 'tips' .*role must be 'mentor' or 'mentee'"):
         library.render("tips", **{**context, "role": "ceo"})
 
