@@ -17,7 +17,7 @@ from coach.cli import knowledge, plugins, prepare, programme, prompts
 app = typer.Typer(
     name="coach",
     help="Coach: a local-first session coach for reverse mentoring programmes.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -42,12 +42,21 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Coach: a local-first session coach for reverse mentoring programmes."""
+    """Coach: a local-first session coach for reverse mentoring programmes.
+
+    With no command, opens the terminal app for preparing, running and wrapping up sessions.
+    """
+    if ctx.invoked_subcommand is None:
+        from coach.cli.common import settings
+        from coach.ui.app import run
+
+        run(settings())
 
 
 def main() -> None:

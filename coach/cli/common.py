@@ -70,23 +70,16 @@ def sync_default_collection(kb: KnowledgeBase, host: PluginHost) -> None:
 def model_generator(spec_text: str | None, seed: int = 0) -> Generator | None:
     """The model for this run, or None for the grounded plan; a bad spec exits with status 2."""
     from coach.console import err
-    from coach.prepare.backends import BackendError, build_model, default_spec, parse_spec
-    from coach.prepare.generate import Generator
+    from coach.prepare.backends import BackendError
+    from coach.prepare.generate import generator_for
 
-    current = settings()
     try:
-        if spec_text is None:
-            spec, note = default_spec(current)
-            if note:
-                err.print(note)
-        else:
-            spec = parse_spec(spec_text)
-        model = build_model(spec, current)
+        generator, note = generator_for(settings(), spec_text, seed)
     except BackendError as exc:
         raise fail(str(exc), code=2) from None
-    if model is None:
-        return None
-    return Generator(model=model, label=spec.label, settings=current, seed=seed)
+    if note:
+        err.print(note)
+    return generator
 
 
 def prompt_library(host: PluginHost) -> PromptLibrary:

@@ -34,6 +34,22 @@ TARGET = 6
 """Icebreakers and questions in a plan, as in the grounded one."""
 
 
+def generator_for(
+    settings: Settings, spec_text: str | None = None, seed: int = 0
+) -> tuple[Generator | None, str | None]:
+    """The configured (or named) backend as a Generator, None for the grounded plan, and a note.
+
+    Raises ``BackendError`` for a spec that cannot work; nothing is loaded or called yet.
+    """
+    from coach.prepare.backends import build_model, default_spec, parse_spec
+
+    spec, note = default_spec(settings) if spec_text is None else (parse_spec(spec_text), None)
+    model = build_model(spec, settings)
+    if model is None:
+        return None, note
+    return Generator(model=model, label=spec.label, settings=settings, seed=seed), note
+
+
 class BackendDown(Exception):
     """The backend cannot be reached or does not answer in time; stop asking it."""
 

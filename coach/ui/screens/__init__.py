@@ -1,0 +1,1 @@
+"""One module per screen; ``base.CoachScreen`` gives each the header, status line and footer."""
