@@ -315,11 +315,61 @@ def section_prepare(work: Path) -> None:
     )
 
 
+def section_tui(work: Path) -> None:
+    """The TUI: first frame against a bare Textual app, and memory with both models loaded."""
+    home = work / "tui"
+    env = {**os.environ, "COACH_HOME": str(home)}
+    probe = [sys.executable, str(REPO / "bench" / "tui_probe.py")]
+    subprocess.run([*probe, "coach", str(time.time())], env=env, check=True, capture_output=True)
+
+    def frame(kind: str) -> float:
+        started = time.time()
+        done = subprocess.run(
+            [*probe, kind, str(started)], env=env, check=True, capture_output=True, text=True
+        )
+        return float(done.stdout.split()[-1])
+
+    times: dict[str, list[float]] = {"bare": [], "coach": []}
+    for _ in range(7):  # interleaved, so drift on a busy machine hits both alike
+        for kind in times:
+            times[kind].append(frame(kind))
+    bare, ours = statistics.median(times["bare"]), statistics.median(times["coach"])
+    report(
+        "TUI first frame",
+        "<= 2x a bare Textual app",
+        ours <= 2 * bare,
+        coach_s=ours,
+        bare_s=bare,
+        ratio=ours / bare,
+    )
+
+    def resident(kind: str) -> float:
+        done = subprocess.run(
+            [*probe, "memory" if kind == "coach" else "bare-memory"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return float(done.stdout.split()[0])
+
+    coach_mb, bare_mb = resident("coach"), resident("bare")
+    report(
+        "TUI memory, knowledge base and embedded model loaded",
+        "<= 1024 MB",
+        coach_mb <= 1024,
+        rss_mb=coach_mb,
+        bare_textual_mb=bare_mb,
+        ratio=coach_mb / bare_mb,
+    )
+
+
 SECTIONS = {
     "ingest": section_ingest,
     "onnx": section_onnx,
     "search": section_search,
     "prepare": section_prepare,
+    "tui": section_tui,
 }
 
 

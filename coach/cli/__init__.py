@@ -53,10 +53,9 @@ def root(
     With no command, opens the terminal app for preparing, running and wrapping up sessions.
     """
     if ctx.invoked_subcommand is None:
-        from coach.cli.common import settings
         from coach.ui.app import run
 
-        run(settings())
+        run()
 
 
 def main() -> None:

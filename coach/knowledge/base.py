@@ -91,7 +91,10 @@ def builtin_files() -> list[ManagedFile]:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings, collection: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, collection: str | None = None, *, embedder: Embedder | None = None
+    ) -> None:
+        """``embedder`` replaces the configured one; it must produce the same vector space."""
         name = collection or settings.default_collection
         if not COLLECTION_NAME.match(name):
             raise InvalidCollection(
@@ -102,6 +105,10 @@ class KnowledgeBase:
         self.collection = name
         settings.ensure_dirs()
         self._root = settings.knowledge_dir
+        if embedder is not None:
+            if embedder.name != self.embedder_name:
+                raise ValueError(f"embedder {embedder.name} is not {self.embedder_name}")
+            self.__dict__["embedder"] = embedder
 
     @property
     def is_default(self) -> bool:

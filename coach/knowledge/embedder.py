@@ -4,6 +4,12 @@ Two interchangeable backends: ``torch`` (sentence-transformers) and ``onnx-int8`
 quantised ONNX export run by onnxruntime, about twice as fast on CPU). The export is made once,
 from the packaged weights, and kept under the data dir (``models/``). Heavy imports happen inside
 the classes.
+
+A third runner, ``OnnxFp32Embedder``, is the torch backend's vector space without torch: the same
+weights exported to float ONNX give the same vectors (cosine 1.0 to six places), so it searches
+and extends a torch-built index unchanged. The TUI uses it to stay far below 1 GB with both
+models loaded (torch alone costs about 600 MB); the export runs once, in a child process, so the
+long-lived process never imports torch.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ BATCH_SIZE = 32
 FLOAT_FFN_LAYERS = (0, 1)
 """Layers whose feed-forward output projection stays float in the int8 export (see below)."""
 ONNX_INT8_FILE = "all-MiniLM-L6-v2-int8-v2.onnx"  # -v2: one text per run, two FFN layers float
+ONNX_FP32_FILE = "all-MiniLM-L6-v2-fp32.onnx"
 EMBEDDER_NAMES = {
     "torch": "all-MiniLM-L6-v2/torch",
     "onnx-int8": "all-MiniLM-L6-v2/onnx-int8-v2",
@@ -72,16 +79,15 @@ class TorchEmbedder:
         )
 
 
-class OnnxInt8Embedder:
-    """onnxruntime + tokenizers + mean pooling: no torch needed once the export exists."""
+class OnnxEmbedder:
+    """onnxruntime + tokenizers + mean pooling over one exported file: no torch at run time."""
 
-    name = EMBEDDER_NAMES["onnx-int8"]
+    name = ""
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, model_file: Path) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        model_file = ensure_onnx_int8(models_dir)
         self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()  # the packaged tokenizer.json pads every text to 128 tokens
@@ -112,6 +118,52 @@ class OnnxInt8Embedder:
         return out
 
 
+class OnnxInt8Embedder(OnnxEmbedder):
+    """The ``onnx-int8`` backend: its own vector space, about twice as fast as torch."""
+
+    name = EMBEDDER_NAMES["onnx-int8"]
+
+    def __init__(self, models_dir: Path) -> None:
+        super().__init__(ensure_onnx_int8(models_dir))
+
+
+class OnnxFp32Embedder(OnnxEmbedder):
+    """The ``torch`` backend's vectors without torch (see the module docstring)."""
+
+    name = EMBEDDER_NAMES["torch"]
+
+    def __init__(self, models_dir: Path) -> None:
+        model_file = models_dir / ONNX_FP32_FILE
+        if not model_file.exists():
+            export_in_child(models_dir)
+        super().__init__(model_file)
+
+
+def export_in_child(models_dir: Path) -> None:
+    """Make the fp32 export in a child process, so this process never loads torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, pathlib; from coach.knowledge.embedder import ensure_onnx_fp32; "
+    code += "ensure_onnx_fp32(pathlib.Path(sys.argv[1]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"exporting the embedding model to ONNX failed: {last}")
+
+
+def ensure_onnx_fp32(models_dir: Path) -> Path:
+    """Export the packaged model to float ONNX, once; return the file."""
+    target = models_dir / ONNX_FP32_FILE
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _exported(target.parent) as fp32:
+            os.replace(fp32, target)  # atomic: a killed export never leaves a half-written model
+    return target
+
+
 def ensure_onnx_int8(models_dir: Path) -> Path:
     """Export the packaged model to ONNX and quantise it to int8, once; return the file.
 
@@ -122,16 +174,36 @@ def ensure_onnx_int8(models_dir: Path) -> Path:
     target = models_dir / ONNX_INT8_FILE
     if target.exists():
         return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exported(target.parent) as fp32:
+        int8 = fp32.with_name("model-int8.onnx")
+        with _quiet_root_logger():  # the quantiser logs advice meant for its own developers
+            quantize_dynamic(
+                str(fp32),
+                str(int8),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+                nodes_to_exclude=_float_matmuls(fp32),
+            )
+        os.replace(int8, target)  # atomic: a killed export never leaves a half-written model
+    return target
+
+
+@contextlib.contextmanager
+def _exported(folder: Path) -> Iterator[Path]:
+    """The packaged model exported to a float ONNX file in a temporary folder under ``folder``."""
     import tempfile
+    import warnings
 
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
-    target.parent.mkdir(parents=True, exist_ok=True)
     model = AutoModel.from_pretrained(str(model_path()))
     model.eval()
 
@@ -147,11 +219,8 @@ def ensure_onnx_int8(models_dir: Path) -> Path:
 
     example = torch.ones((1, 8), dtype=torch.int64)
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
         fp32 = Path(tmp) / "model.onnx"
-        int8 = Path(tmp) / "model-int8.onnx"
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -164,17 +233,7 @@ def ensure_onnx_int8(models_dir: Path) -> Path:
                 opset_version=17,
                 dynamo=False,
             )
-        with _quiet_root_logger():  # the quantiser logs advice meant for its own developers
-            quantize_dynamic(
-                str(fp32),
-                str(int8),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-                nodes_to_exclude=_float_matmuls(fp32),
-            )
-        os.replace(int8, target)  # atomic: a killed export never leaves a half-written model
-    return target
+        yield fp32
 
 
 def load_embedder(backend: str, models_dir: Path) -> Embedder:

@@ -85,6 +85,9 @@ class CoachApp(App):
 
     def on_mount(self) -> None:
         self.switch_mode("home")
+
+    def on_ready(self) -> None:
+        """After the first frame: loading earlier would compete with it for the one GIL."""
         self.run_worker(self._load_core, name="load core", thread=True, exit_on_error=False)
 
     def _load_core(self) -> None:
@@ -203,7 +206,7 @@ class CoachApp(App):
         self.context.close()
 
 
-def run(settings: Settings) -> None:
-    """Open the TUI (``coach`` with no arguments)."""
+def run(settings: Settings | None = None) -> None:
+    """Open the TUI (``coach`` with no arguments); settings are read after the first frame."""
     app = CoachApp(CoachContext(settings))
     app.run()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from coach.knowledge.base import KnowledgeBase
+    from coach.knowledge.embedder import Embedder
     from coach.plugins.host import PluginHost
     from coach.prepare.generate import Generator
     from coach.prepare.prompts import PromptLibrary
@@ -66,7 +67,7 @@ class CoachContext:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None = None,
         *,
         db: Database | None = None,
         host: PluginHost | None = None,
@@ -76,8 +77,10 @@ class CoachContext:
         model: bool = True,
         clock: Clock = _utc_now,
     ) -> None:
-        """``knowledge=False`` / ``model=False`` leave that piece off (shown as such)."""
-        self.settings = settings
+        """``settings=None`` reads them in the first worker, after the first frame (importing
+        pydantic-settings costs as much as Textual's own start). ``knowledge=False`` /
+        ``model=False`` leave that piece off (shown as such)."""
+        self._settings = settings
         self.clock = clock
         self._db, self._host, self._kb, self._generator = db, host, kb, generator
         self._prompts: PromptLibrary | None = None
@@ -121,6 +124,12 @@ class CoachContext:
         return self.resources[key].state == "waiting"
 
     # --- the pieces --------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise NotReady("the settings are still being read")
+        return self._settings
 
     @property
     def db(self) -> Database:
@@ -173,6 +182,10 @@ class CoachContext:
         self.update("database", state="loading", detail="opening")
         try:
             from coach.sessions.db import open_database
+            from coach.settings import load_settings
+
+            if self._settings is None:  # a ConfigError names the bad value; the status shows it
+                self._settings = load_settings()
 
             self._db = open_database(self.settings)
         except Exception as exc:
@@ -206,7 +219,7 @@ class CoachContext:
         try:
             from coach.knowledge.base import KnowledgeBase, builtin_files
 
-            kb = KnowledgeBase(self.settings)
+            kb = KnowledgeBase(self.settings, embedder=_light_embedder(self.settings))
             kb.embedder  # noqa: B018  (loads the model here, in the worker)
             managed = builtin_files() + self.host.knowledge_files()
             kb.sync_managed(managed, _KnowledgeProgress(self))
@@ -280,6 +293,15 @@ class _KnowledgeProgress:
         progress = self.done / self.files if self.files else None
         detail = f"indexing {self.done}/{self.files} files, {self.chunks} passages"
         self.context.update("knowledge", detail=detail, progress=progress)
+
+
+def _light_embedder(settings: Settings) -> Embedder | None:
+    """The torch backend's vectors from ONNX (no torch in this long-lived process), else None."""
+    if settings.embedding_backend != "torch":
+        return None
+    from coach.knowledge.embedder import OnnxFp32Embedder
+
+    return OnnxFp32Embedder(settings.models_dir)
 
 
 def _brief(exc: BaseException) -> str:
