@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -248,3 +248,105 @@ def _confidence_query():
 
 def _experiments_query():
     return select(Experiment.status, func.count().label("count")).group_by(Experiment.status)
+
+
+# --- time series (the dashboard's plots) ----------------------------------------------------------
+#
+# Weeks start on Monday and months on the 1st, both in UTC (Coach stores UTC times). Series are
+# continuous: a week or month with nothing in it is there with a zero count, so a plot's time
+# axis never hides a gap. Only the timestamps are read, never sessions as objects.
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    week: date
+    """The Monday the week starts on."""
+    held: int
+
+
+@dataclass(frozen=True)
+class MonthRatings:
+    month: date
+    """The first day of the month."""
+    mean: dict[str, float | None]
+    """Mean rating per side; None when that side gave none that month."""
+    count: dict[str, int]
+
+
+def _held_at(*fallback):
+    """When a session was held (see the definitions), as an aware UTC time."""
+    columns = (Session.ended_at, Session.started_at, Session.scheduled_at, *fallback)
+    return func.coalesce(*columns, type_=UTCDateTime())
+
+
+def sessions_per_week(db: Database, *, now: datetime) -> list[WeekCount]:
+    """Held sessions per week, from the first held session's week to the week of ``now``.
+
+    A session counts in the week it was held (see the module's definitions); an empty list
+    means nothing has been held yet.
+    """
+    if now.tzinfo is None:
+        raise InputError("now needs a time zone (Coach stores UTC times)")
+    query = select(_held_at()).where(Session.status == "completed")
+    with db.transaction() as orm:
+        times = [t for t in orm.scalars(query) if t is not None]
+    if not times:
+        return []
+    counts: dict[date, int] = {}
+    for held in times:
+        counts[_monday(held)] = counts.get(_monday(held), 0) + 1
+    first, last = min(counts), max(max(counts), _monday(now))
+    weeks = (last - first).days // 7 + 1
+    return [
+        WeekCount(first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
+        for i in range(weeks)
+    ]
+
+
+def ratings_per_month(db: Database) -> list[MonthRatings]:
+    """Mean feedback rating per side and month of the session it rates.
+
+    A rating belongs to the month its session was held in (or, for a session without any time,
+    the month the feedback was given). Every feedback row counts, as in ``programme_metrics``.
+    """
+    query = select(_held_at(Feedback.created_at), Feedback.side, Feedback.rating).join(
+        Session, Session.id == Feedback.session_id
+    )
+    with db.transaction() as orm:
+        rows = orm.execute(query).all()
+    totals: dict[tuple[date, str], list[int]] = {}
+    for at, side, rating in rows:
+        totals.setdefault((at.astimezone(UTC).date().replace(day=1), side), []).append(rating)
+    if not totals:
+        return []
+    months = sorted({month for month, _ in totals})
+    series = []
+    month = months[0]
+    while month <= months[-1]:
+        ratings = {side: totals.get((month, side), []) for side in ROLES}
+        series.append(
+            MonthRatings(
+                month,
+                mean={side: _mean(sum(r), len(r)) for side, r in ratings.items()},
+                count={side: len(r) for side, r in ratings.items()},
+            )
+        )
+        month = (month + timedelta(days=32)).replace(day=1)
+    return series
+
+
+def rating_distribution(db: Database) -> dict[str, list[int]]:
+    """How many ratings of 1, 2, 3, 4 and 5 each side gave (index 0 is a rating of 1)."""
+    query = select(Feedback.side, Feedback.rating, func.count()).group_by(
+        Feedback.side, Feedback.rating
+    )
+    counts = {side: [0] * 5 for side in ROLES}
+    with db.transaction() as orm:
+        for side, rating, count in orm.execute(query):
+            counts[side][rating - 1] = count
+    return counts
+
+
+def _monday(moment: datetime) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
