@@ -11,6 +11,7 @@ a timeout the remaining sections are not tried: one wait is enough to learn the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,51 +142,41 @@ def generate_plan(
     prompts: PromptLibrary,
     kb: KnowledgeBase | None,
     last: Recap | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SessionPlan:
-    """``grounded`` with the model's gated items added; notices say what the model did not do."""
-    passages = [
-        Passage(item.text, item.provenance.removeprefix("knowledge:")) for item in grounded.passages
-    ]
+    """``grounded`` with the model's gated items added; notices say what the model did not do.
+
+    ``progress(section)`` is called before the model is asked for each section (see
+    :func:`sections_asked`), so a screen can say what the model is writing.
+    """
+    passages = plan_passages(grounded)
     gates = Gates.for_topic(topic, embed=kb.embedder.embed if kb is not None else None)
     run = _Run(generator, gates)
     update: dict[str, Any] = {}
+
+    def step(section: str) -> None:
+        if progress is not None:
+            progress(section)
+
     try:
-        update["icebreakers"] = run.lines(
-            "icebreakers",
-            prompts.render(
-                "icebreakers", topic=topic, examples=topic.icebreakers, count=ASK["icebreakers"]
-            ),
-            grounded.icebreakers,
-        )
-        update["questions"] = run.lines(
-            "questions",
-            prompts.render(
-                "questions",
-                topic=topic,
-                examples=topic.questions,
-                passages=passages,
-                count=ASK["questions"],
-            ),
-            grounded.questions,
-        )
+        for section in ("icebreakers", "questions"):
+            step(section)
+            prompt = section_prompt(prompts, topic, section, passages, ASK[section])
+            update[section] = run.lines(section, prompt, getattr(grounded, section))
         if generator.writes_exercises:
+            step("exercise")
             exercise = run.exercise(
                 prompts.render("exercise", topic=topic, examples=topic.exercises, passages=passages)
             )
             if exercise is not None:
                 update["exercise"] = exercise
         for role, current in (("mentor", grounded.mentor_tips), ("mentee", grounded.mentee_tips)):
-            examples = topic.mentor_tips if role == "mentor" else topic.mentee_tips
-            prompt = prompts.render(
-                "tips",
-                topic=topic,
-                role=role,
-                examples=examples,
-                passages=passages,
-                count=ASK["tips"],
-            )
-            update[f"{role}_tips"] = run.tips(f"{role}_tips", prompt, current, len(examples))
+            section = f"{role}_tips"
+            step(section)
+            prompt = section_prompt(prompts, topic, section, passages, ASK["tips"])
+            update[section] = run.tips(section, prompt, current, len(getattr(topic, section)))
         if grounded.recap and last is not None:
+            step("recap")
             update["recap"] = run.recap(grounded.recap, last, prompts)
     except BackendDown as exc:
         run.notices.append(
@@ -208,6 +199,81 @@ def generate_plan(
             "rejections": [*grounded.rejections, *run.rejections],
         }
     )
+
+
+def sections_asked(generator: Generator, grounded: SessionPlan, last: Recap | None) -> list[str]:
+    """The sections ``generate_plan`` asks the model for, in order (for a progress bar)."""
+    sections = ["icebreakers", "questions"]
+    sections += ["exercise"] if generator.writes_exercises else []
+    sections += ["mentor_tips", "mentee_tips"]
+    return sections + (["recap"] if grounded.recap and last is not None else [])
+
+
+def plan_passages(plan: SessionPlan) -> list[Passage]:
+    return [
+        Passage(item.text, item.provenance.removeprefix("knowledge:")) for item in plan.passages
+    ]
+
+
+def section_prompt(
+    prompts: PromptLibrary, topic: Topic, section: str, passages: list[Passage], count: int
+) -> str:
+    """The prompt asking for ``count`` new items of a list section (icebreakers ... mentee_tips)."""
+    if section == "icebreakers":
+        return prompts.render("icebreakers", topic=topic, examples=topic.icebreakers, count=count)
+    if section == "questions":
+        return prompts.render(
+            "questions", topic=topic, examples=topic.questions, passages=passages, count=count
+        )
+    role = section.removesuffix("_tips")
+    if role not in ("mentor", "mentee"):
+        raise ValueError(f"no prompt asks for single {section} items")
+    return prompts.render(
+        "tips",
+        topic=topic,
+        role=role,
+        examples=getattr(topic, section),
+        passages=passages,
+        count=count,
+    )
+
+
+SINGLE_ITEM_SECTIONS = ("icebreakers", "questions", "mentor_tips", "mentee_tips")
+"""The sections a model can write one new item for (``generate_item``)."""
+
+
+def generate_item(
+    plan: SessionPlan,
+    topic: Topic,
+    section: str,
+    *,
+    generator: Generator,
+    prompts: PromptLibrary,
+    kb: KnowledgeBase | None,
+) -> tuple[PlanItem | None, list[Rejection], list[str]]:
+    """One new gated item for ``section``: the item (or None), the rejections and the notices.
+
+    The gates treat every item already in ``plan`` as part of the bank, so the new item never
+    repeats (or paraphrases, with a knowledge base) anything the plan holds.
+    """
+    from coach.prepare.gates import bank_texts
+
+    gates = Gates(
+        topic_text=f"{topic.title}. {topic.summary} {' '.join(topic.objectives)}",
+        bank=[*bank_texts(topic), *(item.text for _, item in plan.items())],
+        topic_parts=[topic.title, topic.summary, *topic.objectives],
+        embed=kb.embedder.embed if kb is not None else None,
+    )
+    run = _Run(generator, gates)
+    prompt = section_prompt(prompts, topic, section, plan_passages(plan), 1)
+    try:
+        answer = run._answer(section, prompt, lines_of(2))
+    except BackendDown as exc:
+        return None, [], [f"The model backend '{generator.label}' did not answer ({exc})."]
+    if answer is None:
+        return None, [], run.notices
+    accepted = run._gate(section, answer.items, prompt)
+    return (accepted[0] if accepted else None), run.rejections, run.notices
 
 
 def _items(grounded: SessionPlan, update: dict[str, Any]) -> list[tuple[str, PlanItem]]:

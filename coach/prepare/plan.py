@@ -9,6 +9,12 @@ a facilitator can check a suggestion against its source:
 - ``model:<name>``: written by a model backend;
 - ``session:<number>`` / ``experiment:<id>``: the pair's own history (recap items only: the last
   session's summary and the experiments still open). Private notes never become items.
+
+A facilitator may edit a plan before the session (``coach.prepare.editing``). Editing an item's
+text keeps its provenance and sets ``edited``: the provenance still says where the item came
+from, and ``edited`` says the words are now (partly) the facilitator's, so nobody mistakes them
+for a verbatim quote of the source. ``pinned`` items survive regenerating the plan. Both flags
+default to False, so plans stored before they existed still load.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ class PlanItem(_Model):
     provenance: Provenance
     source: str | None = None
     """Path of the original file, for ``knowledge:`` items."""
+    pinned: bool = False
+    """Kept when the plan is generated again."""
+    edited: bool = False
+    """The facilitator changed the text; ``provenance`` still names where it came from."""
 
 
 class PlanExercise(_Model):
@@ -103,6 +113,7 @@ class SessionPlan(_Model):
             text = " ".join(item.text.split())
             if explain:
                 where = f"{item.provenance}, {item.source}" if item.source else item.provenance
+                where += ", edited" if item.edited else ""
                 text += f" _[{where}]_"
             return f"{bullet} {text}"
 
