@@ -208,3 +208,20 @@ def test_onnx_int8_backend_matches_torch_and_switching_re_embeds(make_kb, torch_
     assert kb_onnx.embedder_mismatch() == []
     assert make_kb("switch").embedder_mismatch() == [str(tmp_path / "a.md")]
     assert kb_onnx.search("how often should we meet", top_k=1)[0].source == str(tmp_path / "a.md")
+
+
+def test_a_long_lived_knowledge_base_searches_what_was_added_since_by_keyword(
+    make_kb, tmp_path
+) -> None:
+    """The TUI keeps one KnowledgeBase open: an add must refresh its keyword index too."""
+    first = tmp_path / "first.md"
+    first.write_text("# Calendars\n\nShared calendars make meeting times visible to everyone.\n")
+    kb = make_kb("team-notes")
+    kb.add([first])
+    assert kb.lexical.query("zorblatt", n=5) == []  # the index is now cached in the object
+    later = tmp_path / "later.md"
+    later.write_text("# Tools\n\nThe zorblatt dashboard lists every open experiment.\n")
+    kb.add([later])
+    assert kb.lexical.query("zorblatt", n=5), "the cached keyword index missed the new file"
+    kb.remove([str(later)])
+    assert kb.lexical.query("zorblatt", n=5) == []

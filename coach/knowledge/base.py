@@ -274,6 +274,7 @@ class KnowledgeBase:
                 import shutil
 
                 shutil.rmtree(old, ignore_errors=True)
+        self.__dict__["lexical"] = index  # a long-lived process (the TUI) searches the new one
         return index
 
     @cached_property

@@ -46,14 +46,15 @@ def host(coach_home):
 
 @pytest.fixture
 def make_context(db, host, clock) -> Callable[..., object]:
-    """``make_context(kb=None, generator=None)``: a context on the test's database."""
+    """``make_context(kb=..., generator=..., host=...)``: a context on the test's database."""
     from coach.settings import load_settings
     from coach.ui.context import CoachContext
 
     def make(**pieces: object) -> CoachContext:
         pieces.setdefault("knowledge", False)
         pieces.setdefault("model", False)
-        return CoachContext(load_settings(), db=db, host=host, clock=clock, **pieces)
+        pieces.setdefault("host", host)
+        return CoachContext(load_settings(), db=db, clock=clock, **pieces)
 
     return make
 

@@ -111,7 +111,7 @@ class CoachScreen(Tasks, Screen):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield ResourceStatus()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> Iterable[Widget]:
         return ()

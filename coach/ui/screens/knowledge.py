@@ -363,9 +363,6 @@ class KnowledgeScreen(CoachScreen):
 
         def work() -> IngestReport:
             report = kb.add([folder], observer)
-            # The knowledge base keeps its keyword index cached: drop it so searches see the
-            # new passages (the index on disk was rebuilt by add).
-            kb.__dict__.pop("lexical", None)
             passages = kb.store.count(kb.collection)
             self.context.update("knowledge", detail=f"{passages} passages")
             return report
