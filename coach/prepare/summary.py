@@ -59,15 +59,8 @@ def summarise_session(
             raise InputError(
                 f"session {session_id} is {session.status}: summarise it once completed"
             )
-        number, existing, topic_ids = session.number, session.summary.strip(), session.topic_ids
-        notes = orm.scalars(
-            select(Note)
-            .where(Note.session_id == session_id, Note.private.is_(False), Note.text != "")
-            .order_by(Note.id)
-        ).all()
-        shared = [{"text": n.text, "author_role": n.author_role} for n in notes]
-        agreed = orm.scalars(select(Experiment).where(Experiment.session_id == session_id)).all()
-        experiments = [{"title": e.title, "owner": e.owner, "due_date": e.due_date} for e in agreed]
+        existing = session.summary.strip()
+    number, topic_ids, shared, experiments = _material(db, session_id)
     if existing and not replace:
         return SessionSummary(
             session_id=session_id,
@@ -76,13 +69,67 @@ def summarise_session(
             stored=False,
             notices=["The session already has a summary; --replace writes a new one."],
         )
+    result = _compose(number, topic_ids, shared, experiments, host, generator, prompts, kb)
+    result = result.model_copy(update={"session_id": session_id, "stored": True})
+    with db.transaction() as orm:
+        orm.get(Session, session_id).summary = _stored_text(result)
+    return result
+
+
+def draft_summary(
+    db: Database,
+    session_id: int,
+    *,
+    host: PluginHost,
+    generator: Generator | None = None,
+    prompts: PromptLibrary | None = None,
+    kb: KnowledgeBase | None = None,
+    experiments: list[dict] | None = None,
+) -> SessionSummary:
+    """A summary of a session's shared notes that is *not* stored: the wrap-up form's draft.
+
+    The session may still be running (the pair edits the draft before completing it).
+    ``experiments`` are the ones typed into the form (dicts with title, owner, due_date); without
+    them the session's stored experiments are used. ``text`` includes what the model read as
+    things to try, as the stored summary would.
+    """
+    number, topic_ids, shared, stored = _material(db, session_id)
+    agreed = stored if experiments is None else experiments
+    result = _compose(number, topic_ids, shared, agreed, host, generator, prompts, kb)
+    return result.model_copy(update={"session_id": session_id, "text": _stored_text(result)})
+
+
+def _material(db: Database, session_id: int) -> tuple[int, list[str], list[dict], list[dict]]:
+    """Number, topics, shared (never private) notes and agreed experiments of a session."""
+    with db.read() as orm:
+        session = orm.get(Session, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} does not exist")
+        notes = orm.scalars(
+            select(Note)
+            .where(Note.session_id == session_id, Note.private.is_(False), Note.text != "")
+            .order_by(Note.id)
+        ).all()
+        shared = [{"text": n.text, "author_role": n.author_role} for n in notes]
+        agreed = orm.scalars(select(Experiment).where(Experiment.session_id == session_id)).all()
+        experiments = [{"title": e.title, "owner": e.owner, "due_date": e.due_date} for e in agreed]
+        return session.number, list(session.topic_ids or []), shared, experiments
+
+
+def _compose(
+    number: int,
+    topic_ids: list[str],
+    shared: list[dict],
+    experiments: list[dict],
+    host: PluginHost,
+    generator: Generator | None,
+    prompts: PromptLibrary | None,
+    kb: KnowledgeBase | None,
+) -> SessionSummary:
     topic = host.topic(topic_ids[0]) if topic_ids else None
     result = _written(number, shared, experiments)
     if generator is not None and prompts is not None and shared:
         result = _generated(result, generator, prompts, kb, topic, shared, experiments)
-    result = result.model_copy(update={"session_id": session_id, "stored": True})
-    with db.transaction() as orm:
-        orm.get(Session, session_id).summary = _stored_text(result)
     return result
 
 
