@@ -17,13 +17,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from coach.prepare.gates import normalise
 from coach.prepare.grounded import NEXT_TOPICS, next_topics
 from coach.prepare.plan import MIN_PROMPTS, PlanItem, SessionPlan
-from coach.prepare.service import _next_session, pair_context, prepare_session
-from coach.sessions.engine import STARTABLE
+from coach.prepare.service import pair_context, prepare_session, session_to_prepare
+from coach.sessions.activity import next_session_id
 from coach.sessions.errors import InputError, NotFound
 from coach.sessions.models import Pair, Session
 
@@ -109,18 +108,13 @@ class Preparation:
 
 def open_preparation(db: Database, pair_id: int) -> Preparation:
     """The pair, its next session and the plan stored on it, if any."""
+    session_id = next_session_id(db, pair_id, running=False)  # opening never schedules
     with db.read() as orm:
         pair = orm.get(Pair, pair_id)
         if pair is None:
             raise NotFound(f"pair {pair_id} does not exist")
         label = f"{pair.mentor.name} → {pair.mentee.name}"
-        # The same choice as prepare.service._next_session, without scheduling a session.
-        session = orm.scalars(
-            select(Session)
-            .where(Session.pair_id == pair_id, Session.status.in_(STARTABLE))
-            .order_by(Session.number)
-            .limit(1)
-        ).first()
+        session = orm.get(Session, session_id) if session_id is not None else None
         number = session.number if session else None
         stored = session.plan if session else None
         topic_ids = list(session.topic_ids or []) if session else []
@@ -450,7 +444,7 @@ def save_plan(
         checked = SessionPlan.model_validate(plan.model_dump(mode="json"))
     except ValidationError as exc:
         raise InputError(f"the plan is incomplete: {exc.errors()[0]['msg']}") from exc
-    session_id = _next_session(db, pair_id, host)  # type: ignore[arg-type]  (None: built-ins)
+    session_id = session_to_prepare(db, pair_id, host)  # type: ignore[arg-type]  (None: built-ins)
     with db.transaction() as orm:
         session = orm.get(Session, session_id)
         session.plan = checked.model_dump(mode="json")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from coach.prepare.grounded import PairContext, compose_plan
 from coach.prepare.plan import SessionPlan
-from coach.sessions.engine import STARTABLE, recap, schedule_session
+from coach.sessions.engine import recap
 from coach.sessions.errors import InputError, NotFound
 from coach.sessions.models import Pair, Session
 
@@ -53,20 +53,12 @@ def pair_context(db: Database, pair_id: int) -> PairContext:
     )
 
 
-def _next_session(db: Database, pair_id: int, host: PluginHost) -> int:
-    """The pair's earliest session still to run, scheduled now if there is none."""
-    with db.read() as orm:
-        found = orm.scalar(
-            select(Session.id)
-            .where(Session.pair_id == pair_id, Session.status.in_(STARTABLE))
-            .order_by(Session.number)
-            .limit(1)
-        )
-    if found is not None:
-        return found
+def session_to_prepare(db: Database, pair_id: int, host: PluginHost) -> int:
+    """The pair's earliest session still to run (never the running one), scheduled if none."""
+    from coach.sessions.activity import session_to_run
     from coach.sessions.templates import all_templates
 
-    return schedule_session(db, pair_id, templates=all_templates(host))
+    return session_to_run(db, pair_id, templates=all_templates(host), running=False)
 
 
 def prepare_session(
@@ -112,7 +104,7 @@ def prepare_session(
     if pair_id is None:
         return compose(None)
     context = pair_context(db, pair_id)
-    session_id = _next_session(db, pair_id, host)
+    session_id = session_to_prepare(db, pair_id, host)
     with db.read() as orm:
         stored = orm.get(Session, session_id).plan
     notice = None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from coach.sessions.engine import STARTABLE
 from coach.sessions.errors import InputError, NotFound
 from coach.sessions.metrics import programme_metrics
 from coach.sessions.models import Experiment, Pair, Person, Session
@@ -24,8 +25,6 @@ from coach.sessions.validation import PersonIn
 if TYPE_CHECKING:
     from coach.plugins.models import SessionTemplate
     from coach.sessions.db import Database
-
-STARTABLE = ("planned", "prepared")
 
 
 @dataclass(frozen=True)
@@ -38,26 +37,40 @@ class NextSession:
     scheduled_at: datetime | None
 
 
-def next_session(sessions: Iterable[NextSession]) -> NextSession | None:
-    """The one rule for "this pair's session to run", shared by every screen and the CLI."""
+def next_session(sessions: Iterable[NextSession], *, running: bool = True) -> NextSession | None:
+    """The one rule for "this pair's next session", shared by every screen and the CLI.
+
+    The running session comes first (``running=False`` skips it: preparation targets the
+    session after it), else the earliest planned or prepared one.
+    """
     ordered = sorted(sessions, key=lambda item: item.number)
-    running = [item for item in ordered if item.status == "running"]
-    if running:
-        return running[0]
+    if running and (now := [item for item in ordered if item.status == "running"]):
+        return now[0]
     return next((item for item in ordered if item.status in STARTABLE), None)
 
 
-def session_to_run(
-    db: Database, pair_id: int, *, templates: Mapping[str, SessionTemplate] | None = None
-) -> int:
-    """The id of the session to start or resume now, scheduling the pair's next one if none is."""
+def next_session_id(db: Database, pair_id: int, *, running: bool = True) -> int | None:
+    """The id ``next_session`` picks for the pair, or None; read-only (never schedules)."""
     with db.read() as orm:
         if orm.get(Pair, pair_id) is None:
             raise NotFound(f"pair {pair_id} does not exist")
         rows = orm.execute(_sessions_query().where(Session.pair_id == pair_id)).all()
-    chosen = next_session(_next(row) for row in rows)
-    if chosen is not None:
-        return chosen.id
+    chosen = next_session((_next(row) for row in rows), running=running)
+    return chosen.id if chosen else None
+
+
+def session_to_run(
+    db: Database,
+    pair_id: int,
+    *,
+    templates: Mapping[str, SessionTemplate] | None = None,
+    running: bool = True,
+) -> int:
+    """The id of the session to start, resume (or prepare, ``running=False``), scheduling the
+    pair's next one if there is none."""
+    found = next_session_id(db, pair_id, running=running)
+    if found is not None:
+        return found
     from coach.sessions.engine import schedule_session
 
     return schedule_session(db, pair_id, templates=templates)
