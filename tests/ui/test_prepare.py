@@ -13,7 +13,8 @@ from collections.abc import Callable
 import pytest
 from textual.widgets import DataTable, Markdown, OptionList, Select, TextArea
 
-from coach.ui.screens.prepare import EditItemScreen, LeaveScreen, PrepareScreen
+from coach.ui.screens.prepare import PrepareScreen
+from coach.ui.widgets.plan_dialogs import EditItemScreen, LeaveScreen
 
 TOPIC = "linkedin-presence"
 FRESH = {
