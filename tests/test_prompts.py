@@ -14,14 +14,18 @@ from pydantic import BaseModel
 
 from coach.plugins.host import PluginHost
 from coach.plugins.models import Exercise, Topic
+from coach.prepare.ask import AnswerDraft
 from coach.prepare.drafts import ExerciseDraft, Lines, RecapDraft, SummaryDraft
 from coach.prepare.prompts import PromptError, PromptLibrary, builtin_prompts_dir
 from coach.settings import load_settings
 from tests.conftest import run_coach
 
-BUILTINS = {"icebreakers", "questions", "exercise", "tips", "session_summary", "recap"}
+BUILTINS = {"icebreakers", "questions", "exercise", "tips", "session_summary", "recap", "ask"}
 PROMPT_BUDGET = 2500
 """Characters a built-in prompt may take for typical inputs: it must leave the 270M model room."""
+CHAT_ONLY = {"ask"}
+"""Templates only a chat model is given (``coach.prepare.ask``): they may take more room."""
+CHAT_PROMPT_BUDGET = 4000
 SHOWN = {"icebreakers": 4, "questions": 3, "tips": 3}
 """How many bank examples each list template shows, as the topic's ``Examples:`` list."""
 LABELS = {
@@ -31,6 +35,7 @@ LABELS = {
     "tips": "Tips for the mentee:",
     "session_summary": "Summary:",
     "recap": "Recap:",
+    "ask": "Answer:",
 }
 """The label each prompt ends on; the model's JSON answer follows it."""
 DRAFTS: dict[str, type[BaseModel]] = {
@@ -40,6 +45,7 @@ DRAFTS: dict[str, type[BaseModel]] = {
     "exercise": ExerciseDraft,
     "session_summary": SummaryDraft,
     "recap": RecapDraft,
+    "ask": AnswerDraft,
 }
 """The output type each prompt's answers must fit (``coach.prepare.drafts``)."""
 GUIDED = {"exercise", "tips"}
@@ -72,6 +78,11 @@ PASSAGES = [
         "A like from a director reads as an endorsement to the people who report to them.", "g-3:1"
     ),
 ]
+HITS = [
+    {"text": p.text, "title": "Listening", "heading": "Listening > Before you post"}
+    for p in PASSAGES
+]
+"""Passages as ``ask`` sees them: search hits with a title and a heading path."""
 NOTES = [
     {"author_role": "mentor", "text": "showed the listen-only settings on LinkedIn"},
     {"author_role": "mentee", "text": "surprised how much staff post about the restructure"},
@@ -109,6 +120,7 @@ def contexts(topic: Topic) -> dict[str, dict]:
         },
         "session_summary": {"topic": topic, "notes": NOTES, "experiments": EXPERIMENTS},
         "recap": {"summary": "", "notes": NOTES, "experiments": EXPERIMENTS},
+        "ask": {"question": "How do I listen before I post?", "passages": HITS, "topic": topic},
     }  # fmt: skip
 
 
@@ -166,7 +178,8 @@ def test_builtin_renders_a_short_few_shot_prompt(
 ) -> None:
     context = contexts(topic)[name]
     prompt = library.render(name, **context)
-    assert len(prompt) < PROMPT_BUDGET, f"{name}: {len(prompt)} characters"
+    budget = CHAT_PROMPT_BUDGET if name in CHAT_ONLY else PROMPT_BUDGET
+    assert len(prompt) < budget, f"{name}: {len(prompt)} characters"
     assert "Variables:" not in prompt and "{{" not in prompt and "{%" not in prompt
     assert "user:" not in prompt.lower() and "assistant:" not in prompt.lower()  # no chat roles
     assert not prompt.endswith(("\n", " ")), "the model's slot must be left open on the last line"
@@ -299,7 +312,7 @@ def test_a_missing_variable_names_the_template_and_the_variable(
 
 
 def test_an_unknown_prompt_is_a_prompt_error(library: PromptLibrary) -> None:
-    with pytest.raises(PromptError, match=r"unknown prompt 'nope' \(known: exercise, "):
+    with pytest.raises(PromptError, match=r"unknown prompt 'nope' \(known: ask, exercise, "):
         library.get("nope")
     with pytest.raises(PromptError, match="unknown prompt 'nope'"):
         library.render("nope")
