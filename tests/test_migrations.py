@@ -21,7 +21,7 @@ def test_empty_database_upgrades_to_the_models(coach_home: Path) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0003"
+        assert context.get_current_revision() == "0004"
     path = coach_home / "coach.sqlite3"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with database.engine.connect() as connection:
@@ -79,3 +79,21 @@ def test_a_reader_never_blocks_a_writer(coach_home: Path) -> None:
         writer.join()
     with database.read() as orm:
         assert sorted(p.name for p in orm.query(Person)) == ["Ada", "Grace"]
+
+
+def test_sessions_from_before_agenda_ticks_upgrade_with_none_ticked(tmp_path: Path) -> None:
+    from coach.sessions.db import Database
+    from coach.sessions.demo import create_demo_programme
+    from coach.sessions.service import list_sessions, session_detail
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine)
+    create_demo_programme(Database(engine), now=datetime(2026, 3, 1, tzinfo=UTC))
+    with engine.begin() as connection:  # back to 0003: the column goes, the rows stay
+        connection.exec_driver_sql("ALTER TABLE sessions DROP COLUMN agenda_checked")
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    upgrade(engine)
+    database = Database(engine)
+    sessions = list_sessions(database)
+    assert sessions
+    assert {tuple(session_detail(database, s.id)["agenda_checked"]) for s in sessions} == {()}

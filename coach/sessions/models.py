@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -130,6 +131,10 @@ class Session(Base):
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Snapshot of the prepared plan, kept as it was when the session ran."""
     summary: Mapped[str] = mapped_column(Text, default="")
+    agenda_checked: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    """Keys of the agenda items ticked off while the session ran (``phase:core``, ...)."""
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
 
     pair: Mapped[Pair] = relationship(back_populates="sessions")

@@ -430,6 +430,7 @@ def session_detail(
             "summary": session.summary,
             "cancel_reason": session.cancel_reason,
             "plan": session.plan,
+            "agenda_checked": list(session.agenda_checked or []),
             "phases": [
                 {
                     "position": phase.position,
@@ -437,6 +438,7 @@ def session_detail(
                     "title": phase.title,
                     "planned_minutes": phase.planned_minutes,
                     "seconds_spent": phase.seconds_spent,
+                    "guidance": phase.guidance,
                 }
                 for phase in session.phases
             ],

@@ -39,7 +39,7 @@ async def open_live(pilot, session_id: int):
     return screen
 
 
-async def until(pilot, condition, timeout: float = 5.0) -> None:
+async def until(pilot, condition, timeout: float = 20.0) -> None:
     """Poll ``condition`` (real time: the autosaver's throttle runs on the monotonic clock)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -136,7 +136,8 @@ async def test_notes_autosave_and_the_private_toggle_persists(make_app, ui_conte
         screen.query_one("#note").focus()
         first = "Tried the headline editor"
         await pilot.press(*first)
-        assert "unsaved" in str(screen.query_one("#autosave").render())
+        shown = str(screen.query_one("#autosave").render())  # the throttle may have saved already
+        assert any(state in shown for state in ("unsaved", "saving", "saved at")), shown
 
         def saved() -> bool:
             notes = detail(db, session_id)["notes"]

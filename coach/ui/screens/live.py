@@ -67,18 +67,15 @@ class LiveData:
 
 def load_live(context, session_id: int) -> LiveData:
     """Start the session if it has not started yet, then read what the screen shows."""
-    from coach.sessions.agenda import agenda_checked
     from coach.sessions.engine import STARTABLE, SessionEngine, recap
     from coach.sessions.service import session_detail
-    from coach.sessions.templates import all_templates
 
     db, host = context.db, context.host
     engine = SessionEngine(db, session_id, clock=context.clock, notify=host.notify)
     if engine.status().status in STARTABLE:
         engine.start()
     detail = session_detail(db, session_id, include_private=True)
-    template = all_templates(host).get(detail["template_id"])
-    guidance = {p.id: p.guidance for p in template.phases} if template else {}
+    guidance = {phase["phase_id"]: phase["guidance"] for phase in detail["phases"]}
     plan, note = _plan(context, detail)
     return LiveData(
         engine=engine,
@@ -88,7 +85,7 @@ def load_live(context, session_id: int) -> LiveData:
         plan=plan,
         plan_note=note,
         recap=recap(db, detail["pair_id"], today=context.now().date()),
-        checked=agenda_checked(db, session_id),
+        checked=set(detail["agenda_checked"]),
         warnings=list(engine.warnings),
     )
 
@@ -98,9 +95,8 @@ def _plan(context, detail: dict[str, Any]) -> tuple[SessionPlan | None, str]:
     from pydantic import ValidationError
 
     from coach.prepare.plan import SessionPlan
-    from coach.sessions.agenda import plan_without_agenda
 
-    stored = plan_without_agenda(detail["plan"])
+    stored = detail["plan"]
     if stored:
         try:
             return SessionPlan.model_validate(stored), ""
