@@ -201,6 +201,10 @@ async def test_quitting_mid_session_keeps_everything_and_reopening_resumes(
         assert screen.query_one("#note").text == "We agreed to meet monthly"
         assert screen.query_one("#agenda-list").selected == ["phase:introductions"]
         assert detail(db, session_id)["status"] == "running"  # resumed, not started again
+        await pilot.press("ctrl+e", *" and to swap roles once")  # the note goes on at its end
+        await settle(pilot)
+    text = "We agreed to meet monthly and to swap roles once"
+    assert detail(db, session_id)["notes"][0]["text"] == text
 
 
 async def test_ask_the_coach_shows_passages_with_their_sources(make_app, kb_context, db) -> None:

@@ -57,6 +57,7 @@ class HomeScreen(CoachScreen):
         Binding("s", "start", "Start/resume"),
         Binding("n", "new_pair", "New pair"),
         Binding("r", "refresh", "Refresh"),
+        Binding("ctrl+r", "resume", "Resume"),
     ]
     DEFAULT_CSS = """
     HomeScreen #running {
@@ -223,6 +224,8 @@ class HomeScreen(CoachScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open_pair", "prepare", "start"):
             return bool(self.data and self.data.pairs)
+        if action == "resume":  # shown in the footer only while a session runs
+            return bool(self.data and self.data.running)
         return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -263,7 +266,12 @@ class HomeScreen(CoachScreen):
         self.refresh_data()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "resume" and self.data and self.data.running:
+        if event.button.id == "resume":
+            self.action_resume()
+
+    def action_resume(self) -> None:
+        """Back into the session that was running when Coach was last closed."""
+        if self.data and self.data.running:
             running = self.data.running[0].next
             assert running is not None
             self.coach.open_live(running.id)

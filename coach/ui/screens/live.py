@@ -121,9 +121,11 @@ class LiveSessionScreen(CoachScreen):
 
     TITLE_TEXT = "Live session"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "next_phase", "Next phase", priority=True),
+        Binding("ctrl+n", "next_phase", "Next", priority=True),
         Binding("ctrl+b", "previous_phase", "Back", priority=True),
-        Binding("ctrl+r", "pause", "Pause/resume", priority=True),
+        Binding("ctrl+r", "pause", "Pause", priority=True),
+        Binding("ctrl+e", "tab('notes', '#note')", "Notes", priority=True),
+        Binding("ctrl+k", "tab('ask', '#question')", "Ask", priority=True),
         Binding("ctrl+f", "wrap_up", "Wrap up", priority=True),
         Binding("escape", "leave", "Leave"),
     ]
@@ -390,6 +392,11 @@ class LiveSessionScreen(CoachScreen):
         self._moving_on = False
         self.notify(error_text(exc), severity="warning")
 
+    def action_tab(self, tab: str, target: str) -> None:
+        """Straight to a tab and its input, from anywhere on the screen."""
+        self.query_one("#tabs", TabbedContent).active = tab
+        self.call_after_refresh(self.query_one(target).focus)
+
     def action_next_phase(self) -> None:
         if self.data is not None:
             self._moving_on = True
@@ -452,6 +459,7 @@ class LiveSessionScreen(CoachScreen):
         self._saves_seen = 0
         editor = self.query_one("#note", TextArea)
         editor.load_text(self.saver.text)
+        editor.move_cursor(editor.document.end)  # a reopened note is continued, not prefixed
         editor.disabled = False
         with self.prevent(Switch.Changed):
             self.query_one("#private", Switch).value = self.saver.private

@@ -188,6 +188,7 @@ class WrapUpScreen(CoachScreen):
             self._error(f"This session is {detail['status']}: only a running session wraps up.")
             self.query_one("#save", Button).disabled = True
         else:
+            self.query_one("#exp-0-title").focus()  # typing starts with the first experiment
             self.draft_summary()
 
     def _fields(self, detail: dict[str, Any]) -> list[Widget]:
