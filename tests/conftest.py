@@ -27,6 +27,23 @@ def coach_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def host(coach_home: Path):
+    """The plugin host on the test's COACH_HOME: the built-in plugins."""
+    from coach.plugins.host import PluginHost
+    from coach.settings import load_settings
+
+    return PluginHost(load_settings())
+
+
+@pytest.fixture
+def no_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any request to a real model fails the test (``pytest.mark.usefixtures`` it)."""
+    import pydantic_ai.models
+
+    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
+
+
 @pytest.fixture(scope="session")
 def torch_embedder():
     from coach.knowledge.embedder import TorchEmbedder

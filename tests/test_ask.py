@@ -18,11 +18,7 @@ from tests.test_prepare_agents import generator, scripted
 QUESTION = "How should a mentee give feedback upwards to a senior leader?"
 
 
-@pytest.fixture(autouse=True)
-def no_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pydantic_ai.models
-
-    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
+pytestmark = pytest.mark.usefixtures("no_real_models")
 
 
 @pytest.fixture

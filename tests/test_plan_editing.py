@@ -15,19 +15,7 @@ TOPIC = "linkedin-presence"
 FRESH_QUESTION = "What would you want a new hire to learn about you from your LinkedIn profile?"
 
 
-@pytest.fixture(autouse=True)
-def no_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pydantic_ai.models
-
-    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
-
-
-@pytest.fixture
-def host():
-    from coach.plugins.host import PluginHost
-    from coach.settings import load_settings
-
-    return PluginHost(load_settings())
+pytestmark = pytest.mark.usefixtures("no_real_models")
 
 
 @pytest.fixture

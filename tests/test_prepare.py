@@ -17,14 +17,6 @@ SECRET = "PRIVATE-NOTE-7f3a"
 slow = pytest.mark.slow
 
 
-@pytest.fixture
-def host():
-    from coach.plugins.host import PluginHost
-    from coach.settings import load_settings
-
-    return PluginHost(load_settings())
-
-
 def _all_topics(host) -> dict:
     return {tid: (c.value, c.plugin) for tid, c in host.topics.items()}
 

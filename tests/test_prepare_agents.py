@@ -29,19 +29,7 @@ FRESH = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pydantic_ai.models
-
-    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
-
-
-@pytest.fixture
-def host():
-    from coach.plugins.host import PluginHost
-    from coach.settings import load_settings
-
-    return PluginHost(load_settings())
+pytestmark = pytest.mark.usefixtures("no_real_models")
 
 
 def scripted(answer: Callable[[str, int], str], calls: list[str] | None = None):

@@ -37,14 +37,6 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def host(coach_home):
-    from coach.plugins.host import PluginHost
-    from coach.settings import load_settings
-
-    return PluginHost(load_settings())
-
-
-@pytest.fixture
 def make_context(db, host, clock) -> Callable[..., object]:
     """``make_context(kb=..., generator=..., host=...)``: a context on the test's database."""
     from coach.settings import load_settings

@@ -27,11 +27,7 @@ FRESH = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_real_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pydantic_ai.models
-
-    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
+pytestmark = pytest.mark.usefixtures("no_real_models")
 
 
 def add_pair(db, growth_areas: tuple[str, ...] = ("LinkedIn",)) -> int:
