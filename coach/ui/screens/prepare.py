@@ -640,6 +640,6 @@ def _choice_prompt(choice: TopicChoice) -> Text:
         mark, style="bold" if choice.suggested else "dim", no_wrap=True, overflow="ellipsis"
     )
     text.append(choice.title, style="bold" if choice.suggested else "")
-    about = choice.reason if choice.matched or choice.covered else choice.summary
+    about = choice.reason if choice.suggested or choice.covered else choice.summary
     text.append(f"\n  {about}", style="dim italic")
     return text
