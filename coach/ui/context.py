@@ -187,11 +187,11 @@ class CoachContext:
             if self._settings is None:  # a ConfigError names the bad value; the status shows it
                 self._settings = load_settings()
 
-            self._db = open_database(self.settings)
+            database = open_database(self.settings)
         except Exception as exc:
             self.update("database", state="failed", detail=_brief(exc))
             raise
-        self.update("database", state="ready", detail="")
+        self.provide("database", database)
 
     def load_plugins(self) -> None:
         """Load every plugin; a broken one becomes a warning, never a failure of the app."""
@@ -206,10 +206,9 @@ class CoachContext:
         except Exception as exc:
             self.update("plugins", state="failed", detail=_brief(exc))
             raise
-        self._host = host
         self.warnings.extend(host.warnings)
         problems = f"{len(host.warnings)} problem(s)" if host.warnings else ""
-        self.update("plugins", state="ready", detail=problems)
+        self.provide("plugins", host, detail=problems)
 
     def load_knowledge(self) -> None:
         """Open the knowledge base, load the embedding model and sync the built-in guides."""
@@ -226,9 +225,7 @@ class CoachContext:
         except Exception as exc:
             self.update("knowledge", state="failed", detail=_brief(exc), progress=None)
             raise
-        self._kb = kb
-        chunks = kb.store.count(kb.collection)
-        self.update("knowledge", state="ready", detail=f"{chunks} passages", progress=None)
+        self.provide("knowledge", kb, detail=f"{kb.store.count(kb.collection)} passages")
 
     def load_model(self) -> None:
         """Build the configured generator and load its weights (the embedded model in-process)."""
@@ -248,8 +245,19 @@ class CoachContext:
         except Exception as exc:
             self.update("model", state="failed", detail=_brief(exc))
             raise
-        self._generator = generator
-        self.update("model", state="ready", detail=generator.label)
+        self.provide("model", generator, detail=generator.label)
+
+    def provide(self, key: str, piece: object, *, detail: str = "") -> None:
+        """Hand over a loaded piece and mark it ready (what each loader ends with)."""
+        attribute = {
+            "database": "_db",
+            "plugins": "_host",
+            "knowledge": "_kb",
+            "model": "_generator",
+        }
+        with self._lock:
+            setattr(self, attribute[key], piece)
+        self.update(key, state="ready", detail=detail, progress=None)
 
     def close(self) -> None:
         if self._db is not None:

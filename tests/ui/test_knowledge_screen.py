@@ -166,8 +166,7 @@ async def test_screen_says_the_knowledge_base_is_loading_until_it_is_ready(
         await pilot.pause()
         assert "still loading: loading the embedding model" in text_of(screen, "#kb-state")
 
-        context._kb = make_kb("ui-late")
-        context.update("knowledge", state="ready", detail="0 passages")
+        context.provide("knowledge", make_kb("ui-late"), detail="0 passages")
         await pilot.pause()
         assert not screen.query_one("#kb-state").display
         assert not screen.query_one("#query", Input).disabled

@@ -125,8 +125,7 @@ async def test_plugins_still_loading_then_listed_when_ready(make_app, db, clock,
         assert state.display and "Loading plugins" in str(state.render())
         assert not screen.query_one("#plugin-tabs").display
 
-        context._host = host  # what CoachContext.load_plugins does once the host is built
-        context.update("plugins", state="ready")
+        context.provide("plugins", host)  # what the app's loader ends with
         await pilot.pause()
         assert not state.display
         assert screen.query_one("#plugin-tabs").display
