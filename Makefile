@@ -20,12 +20,13 @@ $(STAMP): pyproject.toml
 
 # The main job on the embedded defaults: a labelled demo programme, its report, a search of the
 # knowledge base (built with a progress bar on first use), and a plan for a pair's next session
-# written with the embedded model.
+# written with the embedded model. The terminal app (`.venv/bin/coach`) opens on the same data.
 demo: setup
 	$(BIN)/coach demo-data --replace
 	$(BIN)/coach report
 	$(BIN)/coach knowledge search "My director gets defensive when I point out problems. How do I raise them without it backfiring?" --top-k 3
 	$(BIN)/coach prepare --pair 2 --topic async-meetings --refresh
+	@echo "Open the terminal app on this programme with: $(BIN)/coach"
 
 lint: setup
 	$(BIN)/ruff check .
