@@ -89,6 +89,21 @@ class Settings(BaseSettings):
     ollama_base_url: str | None = None
     """Ollama's OpenAI-compatible URL; unset: `OLLAMA_BASE_URL`, else `http://127.0.0.1:11434/v1`."""
 
+    match_avoid_same_department: bool = True
+    """`coach match` never pairs two people from the same department."""
+
+    match_avoid_reporting_line: bool = True
+    """`coach match` never pairs someone with their own manager (either way round)."""
+
+    match_max_timezone_hours: float | None = Field(6.0, ge=0, le=12)
+    """Most hours between a pair's UTC offsets when both timezones are given; unset: no limit."""
+
+    match_max_mentees_per_mentor: int = Field(1, ge=1, le=20)
+    """How many mentees `coach match` may give one mentor."""
+
+    match_interest_bonus: float = Field(0.05, ge=0, le=1)
+    """Score added per shared interest (up to three) when matching."""
+
     @field_validator("home", "plugins_dir", mode="before")
     @classmethod
     def _empty_home_is_unset(cls, value: object) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -73,3 +74,13 @@ class Proposal:
     unmatched: tuple[Unmatched, ...]
     total_score: float
     notices: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A plugin's matching rule: ``function(mentor, mentee)`` returns a bonus (negative: a
+    penalty) added to the score, or None to rule the pair out."""
+
+    name: str
+    function: Callable[[Candidate, Candidate], float | None]
+    plugin: str = ""

@@ -33,9 +33,12 @@ class PeopleFile:
     emails: list[tuple[int, str]] = field(default_factory=list)
     """(row, email) of every row with a well-formed email, valid or not: a row with a bad name
     can still clash with another row's email, and the facilitator should learn both at once."""
+    extras: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Row -> the ``extra_columns`` a caller asked for (matching reads ``interests``)."""
 
 
-def read_people_csv(path: Path) -> PeopleFile:
+def read_people_csv(path: Path, *, extra_columns: tuple[str, ...] = ()) -> PeopleFile:
+    """``extra_columns`` are optional columns a caller understands beyond a person's fields."""
     result = PeopleFile()
     try:
         data = path.read_bytes()
@@ -44,7 +47,7 @@ def read_people_csv(path: Path) -> PeopleFile:
         return result
     text = _decode(data, result.problems)
     if text is not None:
-        _parse(text, result)
+        _parse(text, result, extra_columns)
     return result
 
 
@@ -72,9 +75,9 @@ def _normalise_column(name: str) -> str:
     return ALIASES.get(column, column)
 
 
-def _parse(text: str, result: PeopleFile) -> None:
+def _parse(text: str, result: PeopleFile, extra_columns: tuple[str, ...] = ()) -> None:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header = _read_header(reader, result.problems)
+    header = _read_header(reader, result.problems, (*COLUMNS, *extra_columns))
     if header is None:
         return
     while True:
@@ -93,7 +96,7 @@ def _parse(text: str, result: PeopleFile) -> None:
                 Problem(row, "", f"{len(cells)} fields, but the header has {len(header)} columns")
             )
             continue
-        _check_row(row, dict(zip(header, cells, strict=True)), result)
+        _check_row(row, dict(zip(header, cells, strict=True)), result, extra_columns)
     if not result.people and not result.problems:
         result.problems.append(Problem(message="the file has a header but no people"))
 
@@ -105,12 +108,14 @@ def _csv_message(exc: csv.Error) -> str:
     return f"malformed CSV: {text}"
 
 
-def _read_header(reader: Iterator[list[str]], problems: list[Problem]) -> list[str] | None:
+def _read_header(
+    reader: Iterator[list[str]], problems: list[Problem], known: tuple[str, ...] = COLUMNS
+) -> list[str] | None:
     try:
         cells = next(reader)
     except StopIteration:
         problems.append(
-            Problem(message=f"the file is empty; expected a header: {', '.join(COLUMNS)}")
+            Problem(message=f"the file is empty; expected a header: {', '.join(known)}")
         )
         return None
     except csv.Error as exc:
@@ -129,14 +134,14 @@ def _read_header(reader: Iterator[list[str]], problems: list[Problem]) -> list[s
     unnamed = [str(i) for i, name in enumerate(header, start=1) if not name]
     if unnamed:
         problems.append(Problem(1, "", f"column(s) {', '.join(unnamed)} have no name"))
-    unknown = [cells[i].strip() for i, name in enumerate(header) if name and name not in COLUMNS]
+    unknown = [cells[i].strip() for i, name in enumerate(header) if name and name not in known]
     if unknown:
         problems.append(
             Problem(
                 1,
                 "",
                 f"unknown column(s) {', '.join(repr(c) for c in unknown)}"
-                f" (known: {', '.join(COLUMNS)})",
+                f" (known: {', '.join(known)})",
             )
         )
     repeated = sorted({name for name in header if name and header.count(name) > 1})
@@ -154,7 +159,9 @@ def _read_header(reader: Iterator[list[str]], problems: list[Problem]) -> list[s
     return None if len(problems) > found else header
 
 
-def _check_row(row: int, values: dict[str, str], result: PeopleFile) -> None:
+def _check_row(
+    row: int, values: dict[str, str], result: PeopleFile, extra_columns: tuple[str, ...] = ()
+) -> None:
     text_problems = [
         Problem(row, column, "not UTF-8 text: save the file as 'CSV UTF-8' and import it again")
         for column, value in values.items()
@@ -165,6 +172,7 @@ def _check_row(row: int, values: dict[str, str], result: PeopleFile) -> None:
         for column, value in values.items()
         if "\x00" in value
     ]
+    result.extras[row] = {c: values.pop(c) for c in extra_columns if c in values}
     if email := normalise_email(values.get("email")):
         result.emails.append((row, email))
     person, problems = PersonIn.check(values, row=row)
