@@ -15,6 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from coach.knowledge.documents import Document
+    from coach.matching.models import Candidate
     from coach.plugins.models import SessionEvent, SessionTemplate, Topic
 
 hookspec = pluggy.HookspecMarker("coach")
@@ -61,6 +62,18 @@ def register_loaders(
 
     The loader receives the path and the file's bytes and returns a ``Document``; it raises
     ``coach.knowledge.documents.Skip("reason")`` for a file it cannot use.
+    """
+
+
+@hookspec
+def register_matching_criteria(
+    register: Callable[[str, Callable[[Candidate, Candidate], float | None]], None],
+) -> None:
+    """Add a matching criterion: ``register("same-site", criterion)``.
+
+    ``criterion(mentor, mentee)`` receives two ``Candidate``s and returns a bonus added to the
+    pair's score (negative for a penalty; similarities are about 0 to 1), or None to rule the
+    pair out. A criterion that raises is reported once and ignored for that run.
     """
 
 

@@ -82,6 +82,14 @@ def test_reference_example_implements_every_hook(tmp_path: Path) -> None:
     assert host.prompts["reference_recap"].plugin == "reference"
     assert host.session_templates["reference-quick"].value.minutes == 20
     assert ".reference" in host.loaders
+    from coach.matching.models import Candidate
+
+    criteria = {name: c.value.function for name, c in host.matching_criteria.items()}
+    mentor = Candidate("m", "Mo", "mentor", timezone="UTC+1", manager="Kim")
+    assert (
+        criteria["same-timezone"](mentor, Candidate("a", "Al", "mentee", timezone="UTC+1")) == 0.1
+    )
+    assert criteria["not-peers"](mentor, Candidate("b", "Bea", "mentee", manager="Kim")) is None
     from datetime import UTC, datetime
 
     from coach.plugins.models import SessionEvent

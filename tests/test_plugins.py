@@ -155,6 +155,70 @@ def test_hook_register_loaders(tmp_path: Path) -> None:
         loaders._LOADERS.update(saved)
 
 
+def test_hook_register_matching_criteria(tmp_path: Path) -> None:
+    from coach.matching.models import Candidate, MatchRules
+    from coach.matching.service import criteria_from_host, propose
+
+    make_plugin(
+        tmp_path / "plugins",
+        "sites",
+        '[plugin]\nname = "sites"\nmodule = "plugin.py"\n',
+        plugin_py="""
+        from coach.plugins import hookimpl
+
+        calls = []
+
+        def same_site(mentor, mentee):
+            return 0.5 if mentor.department[:1] == mentee.department[:1] else 0.0
+
+        def not_ann_and_di(mentor, mentee):
+            return None if (mentor.name, mentee.name) == ("Ann", "Di") else 0.0
+
+        def broken(mentor, mentee):
+            calls.append(1)
+            raise RuntimeError("no site list")
+
+        @hookimpl
+        def register_matching_criteria(register):
+            register("same-site", same_site)
+            register("not-ann-di", not_ann_and_di)
+            register("broken", broken)
+            register("bad name!", same_site)
+        """,
+    )
+    host = host_for(tmp_path)
+    assert list(host.matching_criteria) == ["same-site", "not-ann-di", "broken"]
+    assert "matching criterion name 'bad name!'" in host.plugin("sites").errors[0]
+
+    class Flat:  # every text the same vector: only the criteria tell pairs apart
+        name = "flat"
+
+        def embed(self, texts):
+            import numpy as np
+
+            return np.ones((len(texts), 2)) / np.sqrt(2)
+
+    people = [
+        Candidate("ann", "Ann", "mentor", department="A1", skills=("x",)),
+        Candidate("bo", "Bo", "mentor", department="B1", skills=("x",)),
+        Candidate("cy", "Cy", "mentee", department="B2", goals=("y",)),
+        Candidate("di", "Di", "mentee", department="B1", goals=("y",)),
+    ]
+    proposal = propose(
+        people, embedder=Flat(), rules=MatchRules(), criteria=criteria_from_host(host)
+    )
+    # Di shares Bo's department and not-ann-di rules out Ann; same-site favours Bo for Cy.
+    (pair,) = proposal.pairs
+    assert (pair.mentor.name, pair.mentee.name, pair.score) == ("Bo", "Cy", 1.5)
+    assert ("same-site", "Bo", "Cy", 0.5) in [tuple(vars(r).values()) for r in pair.reasons]
+    assert [u.reason for u in proposal.unmatched if u.candidate.name == "Di"] == [
+        "no mentor left without a clash: ruled out by not-ann-di (1), same department (1)"
+    ]
+    (broken,) = [n for n in proposal.notices if "broken" in n]
+    assert "plugin 'sites' failed and was ignored: RuntimeError: no site list" in broken
+    assert sys.modules["coach_plugin_sites"].calls == [1]  # reported once, then ignored
+
+
 @pytest.mark.parametrize("hook", ["session_started", "session_phase_changed", "session_completed"])
 def _event_hook_case(tmp_path: Path, hook: str) -> None:
     """Shared body for the three lifecycle hook tests below."""

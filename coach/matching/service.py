@@ -221,7 +221,8 @@ def _why(clashes: list[str], other: str, *, crowded: bool, crowd: str) -> str:
         return f"no {other} places left"
     if all(clashes):
         counts = Counter(clashes)
-        detail = ", ".join(f"{rule} ({n})" for rule, n in counts.most_common())
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        detail = ", ".join(f"{rule} ({n})" for rule, n in ordered)
         return f"no {other} left without a clash: {detail}"
     if crowded:
         return crowd

@@ -107,6 +107,7 @@ class PluginHost:
         self.prompts: dict[str, Contribution] = {}
         self.session_templates: dict[str, Contribution] = {}
         self.loaders: dict[str, Contribution] = {}
+        self.matching_criteria: dict[str, Contribution] = {}
         disabled = set(settings.plugins_disabled)
         candidates: list[Candidate] = []
         if builtins:
@@ -209,6 +210,7 @@ class PluginHost:
             "register_prompts": self._prompt_register,
             "register_session_templates": self._template_register,
             "register_loaders": self._loader_register,
+            "register_matching_criteria": self._criterion_register,
         }
         for hook, make_register in registers.items():
             for info, function, label, root in self._calls(hook):
@@ -321,6 +323,22 @@ class PluginHost:
                 return
             for suffix in suffixes:
                 self._claim(self.loaders, "loader for", suffix.lower(), loader, info)
+
+        return register
+
+    def _criterion_register(self, info: PluginInfo, label: str, root: Path | None):
+        def register(name: str, criterion: Callable[..., Any]) -> None:
+            from coach.matching.models import Criterion
+
+            if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
+                self._problem(
+                    info, f"{label}: matching criterion name {name!r} is not a simple name"
+                )
+            elif not callable(criterion):
+                self._problem(info, f"{label}: matching criterion '{name}' is not a function")
+            else:
+                value = Criterion(name, criterion, info.name)
+                self._claim(self.matching_criteria, "matching criterion", name, value, info)
 
         return register
 
