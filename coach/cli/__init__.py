@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from coach import __version__
-from coach.cli import knowledge, plugins, prepare, programme, prompts
+from coach.cli import knowledge, match, plugins, prepare, programme, prompts
 
 app = typer.Typer(
     name="coach",
@@ -32,6 +32,7 @@ app.command("report")(programme.report)
 app.command("export")(programme.export)
 app.command("demo-data")(programme.demo_data)
 app.command("prepare")(prepare.prepare)
+app.command("match")(match.match)
 
 
 def _version(value: bool) -> None:

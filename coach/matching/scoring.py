@@ -53,16 +53,10 @@ class Scores:
             )
             found.append(Reason("skill", skill, need, round(similarity, 3)))
         found.sort(key=lambda reason: -reason.weight)
-        shared = _shared_interests(mentor, mentee)
-        found += [Reason("interest", item, item, 0.0) for item in shared[:MAX_SHARED_INTERESTS]]
-        if shared:
-            bonus = round(float(self.interests[i, j]), 3)
-            found = [
-                Reason("interest", r.mentor_side, r.mentee_side, bonus)
-                if r.kind == "interest"
-                else r
-                for r in found
-            ]
+        shared = _shared_interests(mentor, mentee)[:MAX_SHARED_INTERESTS]
+        if shared and self.interests[i, j]:
+            each = round(float(self.interests[i, j]) / len(shared), 3)
+            found += [Reason("interest", item, item, each) for item in shared]
         for name, values in self.criteria.items():
             if values[i, j]:
                 found.append(Reason(name, mentor.name, mentee.name, round(float(values[i, j]), 3)))
