@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     """`coach match` never pairs someone with their own manager (either way round)."""
 
     match_max_timezone_hours: float | None = Field(6.0, ge=0, le=12)
-    """Most hours between a pair's UTC offsets when both timezones are given; unset: no limit."""
+    """Most hours between a pair's UTC offsets when both timezones are given; 12 allows any."""
 
     match_max_mentees_per_mentor: int = Field(1, ge=1, le=20)
     """How many mentees `coach match` may give one mentor."""
