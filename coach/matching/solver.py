@@ -25,10 +25,10 @@ def assign(scores: np.ndarray, allowed: np.ndarray, capacity: Sequence[int]) -> 
     if rows == 0:
         return []
     slots = np.repeat(np.arange(cols), np.asarray(capacity, dtype=int))
-    if len(slots) == 0 or not allowed.any():
+    ok = allowed[:, slots]
+    if not ok.any():  # no places, or every place forbidden to everyone
         return [None] * rows
     values = scores[:, slots].astype(np.float64)
-    ok = allowed[:, slots]
     low = values[ok].min()
     shifted = np.where(ok, values - low, 0.0)  # >= 0 where allowed
     # Staying unmatched costs more than any difference in total score can repay, so one more
