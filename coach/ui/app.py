@@ -53,6 +53,12 @@ def _plugins() -> Screen:
     return PluginsScreen()
 
 
+def _matching() -> Screen:
+    from coach.ui.screens.matching import MatchingScreen
+
+    return MatchingScreen()
+
+
 class CoachApp(App):
     """Coach's TUI; ``context`` holds (or will hold) everything the screens use."""
 
@@ -63,12 +69,14 @@ class CoachApp(App):
         "dashboard": _dashboard,
         "knowledge": _knowledge,
         "plugins": _plugins,
+        "matching": _matching,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "switch_mode('home')", "Home", show=False),
         Binding("f3", "switch_mode('dashboard')", "Dashboard", show=False),
         Binding("f4", "switch_mode('knowledge')", "Knowledge", show=False),
         Binding("f5", "switch_mode('plugins')", "Plugins", show=False),
+        Binding("f6", "switch_mode('matching')", "Matching", show=False),
         Binding("ctrl+t", "toggle_dark", "Light/dark", show=False),
         Binding("f1", "toggle_help", "Keys", show=False),
     ]
@@ -176,6 +184,9 @@ class CoachApp(App):
         )
         yield SystemCommand(
             "Plugins", "Loaded plugins, their status and errors", self._mode("plugins")
+        )
+        yield SystemCommand(
+            "Matching", "Propose mentor–mentee pairs and accept them", self._mode("matching")
         )
         yield SystemCommand("New pair", "Add a mentor, a mentee and pair them", self._new_pair)
         yield SystemCommand(
