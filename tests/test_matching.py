@@ -268,6 +268,8 @@ def test_csv_candidates_with_interests(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("name,email\nAnn,a@x.org\n", "row 1: the header must name the column(s) role"),
+        ("name,role,goals\nAnn,mentor,\n", "row 1, skills: missing column"),
+        ("name,role,skills\nAnn,mentor,x\n", "row 1, growth_areas: missing column"),
         (
             HEADER + "Ann,mentor,a@x.org,,,,x,,,\nAnna,mentor,A@x.org,,,,y,,,\n",
             "row 3, email: 'a@x.org' is also on row 2",
@@ -289,6 +291,13 @@ def test_bad_csv_names_the_row(tmp_path: Path, text: str, expected: str) -> None
     with pytest.raises(InputError) as caught:
         candidates_from_csv(write(tmp_path, text))
     assert "nothing was matched" in str(caught.value) and expected in str(caught.value)
+
+
+def test_a_missing_column_is_named_once_on_the_header_row(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        candidates_from_csv(write(tmp_path, "name,role\nAnn,mentor\nBo,mentee\n"))
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(",")[0].strip() for line in lines] == ["row 1", "row 1"]
 
 
 def test_every_problem_at_once(tmp_path: Path) -> None:

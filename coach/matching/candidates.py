@@ -36,8 +36,10 @@ def candidates_from_csv(path: Path | str) -> list[Candidate]:
     listing every problem by row."""
     path = Path(path)
     parsed = read_people_csv(path, extra_columns=EXTRA_COLUMNS)
-    problems = parsed.problems + duplicate_emails(parsed.emails)
-    problems += _matching_problems(parsed.people)
+    missing = _missing_columns(parsed.columns)
+    problems = parsed.problems + missing + duplicate_emails(parsed.emails)
+    if not missing:  # else every row would repeat what the header already says
+        problems += _matching_problems(parsed.people)
     if problems:
         raise InputError(problem_report(path, problems))
     return [
@@ -57,6 +59,22 @@ def candidates_from_csv(path: Path | str) -> list[Candidate]:
         )
         for row, person in parsed.people
     ]
+
+
+def _missing_columns(columns: list[str]) -> list[Problem]:
+    """Columns matching cannot do without, named once on the header row (not on every row)."""
+    if not columns:  # the header itself was unreadable, and that is reported already
+        return []
+    problems = []
+    if "skills" not in columns:
+        problems.append(Problem(1, "skills", "missing column: matching reads mentors' skills"))
+    if "growth_areas" not in columns and "goals" not in columns:
+        problems.append(
+            Problem(
+                1, "growth_areas", "missing column: matching reads mentees' growth areas or goals"
+            )
+        )
+    return problems
 
 
 def _matching_problems(people: list[tuple[int, PersonIn]]) -> list[Problem]:

@@ -35,6 +35,8 @@ class PeopleFile:
     can still clash with another row's email, and the facilitator should learn both at once."""
     extras: dict[int, dict[str, str]] = field(default_factory=dict)
     """Row -> the ``extra_columns`` a caller asked for (matching reads ``interests``)."""
+    columns: list[str] = field(default_factory=list)
+    """The header's column names, normalised (empty when the header could not be read)."""
 
 
 def read_people_csv(path: Path, *, extra_columns: tuple[str, ...] = ()) -> PeopleFile:
@@ -80,6 +82,7 @@ def _parse(text: str, result: PeopleFile, extra_columns: tuple[str, ...] = ()) -
     header = _read_header(reader, result.problems, (*COLUMNS, *extra_columns))
     if header is None:
         return
+    result.columns = list(header)
     while True:
         row = reader.line_num + 1
         try:
