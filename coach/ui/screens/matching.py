@@ -456,6 +456,8 @@ class MatchingScreen(CoachScreen):
         reasons = self.query_one("#match-reasons", Static)
         if pair is None:
             text = "No pairs could be proposed; the Unmatched tab says why."
+            if not self.candidates:
+                text = f"Nobody to match in {self.source}: load a people CSV (ctrl+o)."
             reasons.update(Text(text, style="dim"))
         else:
             reasons.update(pair_detail(pair, locked=pair_key(pair) in self.locked))
