@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from coach.matching.constraints import utc_offset_hours
 from coach.matching.models import Candidate
 from coach.sessions.errors import InputError
-from coach.sessions.people_csv import duplicate_emails, read_people_csv
+from coach.sessions.people_csv import duplicate_emails, problem_report, read_people_csv
 from coach.sessions.validation import Problem
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from coach.sessions.models import Person
     from coach.sessions.validation import PersonIn
 
-MAX_LISTED = 50
 EXTRA_COLUMNS = ("interests",)
 
 
@@ -41,7 +40,7 @@ def candidates_from_csv(path: Path | str) -> list[Candidate]:
     if not missing:  # else every row would repeat what the header already says
         problems += _matching_problems(parsed.people)
     if problems:
-        raise InputError(problem_report(path, problems))
+        raise InputError(problem_report(path, problems, nothing="matched"))
     return [
         Candidate(
             key=person.email or f"row:{row}",
@@ -112,15 +111,6 @@ def _matching_problems(people: list[tuple[int, PersonIn]]) -> list[Problem]:
             else:
                 unnamed_rows[key] = row
     return problems
-
-
-def problem_report(path: Path, problems: list[Problem]) -> str:
-    problems = sorted(dict.fromkeys(problems), key=lambda problem: problem.row)
-    lines = [f"{path.name}: nothing was matched; {len(problems)} problem(s) to fix:"]
-    lines += [f"  {problem}" for problem in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        lines.append(f"  ... and {len(problems) - MAX_LISTED} more")
-    return "\n".join(lines)
 
 
 def candidate_from_person(person: Person) -> Candidate:

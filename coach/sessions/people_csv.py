@@ -196,3 +196,20 @@ def duplicate_emails(emails: list[tuple[int, str]]) -> list[Problem]:
         else:
             first_row[email] = row
     return problems
+
+
+MAX_LISTED_PROBLEMS = 50
+"""A wrong file (say, a binary one) can have thousands of problems; the first 50 locate it."""
+
+
+def problem_report(path: Path, problems: list[Problem], *, nothing: str) -> str:
+    """``people.csv: nothing was <nothing>; N problem(s) to fix:`` and the problems by row.
+
+    Within a row they stay in column order (the order the checks ran), without repeats.
+    """
+    problems = sorted(dict.fromkeys(problems), key=lambda problem: problem.row)
+    lines = [f"{path.name}: nothing was {nothing}; {len(problems)} problem(s) to fix:"]
+    lines += [f"  {problem}" for problem in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more")
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ from coach.sessions.models import (
     SessionPhase,
     utcnow,
 )
-from coach.sessions.people_csv import duplicate_emails, read_people_csv
+from coach.sessions.people_csv import duplicate_emails, problem_report, read_people_csv
 from coach.sessions.validation import PersonIn, Problem, parse_date
 
 if TYPE_CHECKING:
@@ -61,8 +61,6 @@ __all__ = [
     "set_agreement",
 ]
 
-MAX_LISTED_PROBLEMS = 50
-"""A wrong file (say, a binary one) can have thousands of problems; the first 50 locate it."""
 _IN_CHUNK = 500  # stays well below SQLite's limit on bound parameters per statement
 
 
@@ -119,7 +117,7 @@ def import_people_csv(db: Database, path: Path | str) -> list[int]:
                 if email in owners
             ]
             if problems:
-                raise InputError(_problem_report(path, problems))
+                raise InputError(problem_report(path, problems, nothing="imported"))
             rows = [Person(**person.model_dump()) for _, person in parsed.people]
             orm.add_all(rows)
             orm.flush()
@@ -168,16 +166,6 @@ def _email_clash(exc: IntegrityError) -> bool:
 
 def _taken(email: str, owner: Person) -> str:
     return f"{email!r} already belongs to person {owner.id} ({owner.name})"
-
-
-def _problem_report(path: Path, problems: list[Problem]) -> str:
-    # By row; within a row, in column order (the order the checks ran), without repeats.
-    problems = sorted(dict.fromkeys(problems), key=lambda problem: problem.row)
-    lines = [f"{path.name}: nothing was imported; {len(problems)} problem(s) to fix:"]
-    lines += [f"  {problem}" for problem in problems[:MAX_LISTED_PROBLEMS]]
-    if len(problems) > MAX_LISTED_PROBLEMS:
-        lines.append(f"  ... and {len(problems) - MAX_LISTED_PROBLEMS} more")
-    return "\n".join(lines)
 
 
 def _person(orm: OrmSession, person_id: int) -> Person:
