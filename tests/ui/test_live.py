@@ -172,6 +172,71 @@ async def test_notes_autosave_and_the_private_toggle_persists(make_app, ui_conte
         assert screen.query_one("#private").value
 
 
+def notes_tab_shown(screen) -> bool:
+    from textual.widgets import Tab
+
+    return not screen.query_one("#tabs Tab#--content-tab-notes", Tab).has_class("-hidden")
+
+
+async def test_wide_screen_shows_the_notes_beside_the_cards_and_resizing_keeps_them(
+    make_app, ui_context, db
+) -> None:
+    _, session_id = new_session(db)
+    app = make_app(ui_context)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_live(pilot, session_id)
+        cards, note = screen.query_one("#cards-md"), screen.query_one("#note")
+        saver = screen.saver
+        assert cards.display and cards.region and note.display and note.region
+        assert not cards.region.overlaps(note.region)  # side by side
+        assert note.region.x > cards.region.x
+        assert not notes_tab_shown(screen)
+
+        await pilot.press("ctrl+e", *"Cards and notes at once")
+        assert note.has_focus
+        await until(
+            pilot,
+            lambda: (
+                [n["text"] for n in detail(db, session_id)["notes"]] == ["Cards and notes at once"]
+            ),
+        )
+
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert notes_tab_shown(screen) and screen.query_one("#tabs").active == "notes"
+        assert note.has_focus and note.region and note.text == "Cards and notes at once"
+        assert screen.query_one("#tabs ContentTabs").region.height == 2  # the tabs stay
+        await pilot.press(*" and a resize")
+        screen.query_one("#tabs").active = "cards"
+        await settle(pilot)
+        assert cards.region and not note.region  # narrow: one tab at a time, as before
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        await pilot.press("ctrl+e")  # from another tab's input, straight back to the note
+        await settle(pilot)
+        assert screen.query_one("#tabs").active == "notes" and note.has_focus and note.region
+
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert not notes_tab_shown(screen) and cards.region and note.region
+        assert note.text == "Cards and notes at once and a resize"
+        assert screen.saver is saver and screen.query_one("#note") is note
+        await until(
+            pilot,
+            lambda: (
+                [n["text"] for n in detail(db, session_id)["notes"]]
+                == ["Cards and notes at once and a resize"]
+            ),
+        )
+        await pilot.press("ctrl+k")  # the other tabs still work beside the notes
+        await settle(pilot)
+        assert screen.query_one("#question").has_focus and note.region
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert note.has_focus
+    assert len(detail(db, session_id)["notes"]) == 1  # one autosaver: one note, never a second
+
+
 async def test_quitting_mid_session_keeps_everything_and_reopening_resumes(
     make_app, make_context, db, clock
 ) -> None:

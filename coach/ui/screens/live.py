@@ -4,7 +4,8 @@ The database is the session's only state (see ``SessionEngine``), so this screen
 its own: the timer re-reads ``engine.status()`` every second, agenda ticks and notes are written
 as they change, and leaving (or quitting the app) mid-session loses nothing; opening the screen
 again resumes the running session where it was. At 80×24 the parts sit in tabs; the timer and
-the phase strip stay on top.
+the phase strip stay on top. From ``WIDE`` columns on, the notes are a column of their own beside
+the tabs (and their tab is hidden), so a pair can type notes while it reads the phase's cards.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import (
     Input,
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from coach.ui.context import Resource
 
 ROLES = (("Mentor", "mentor"), ("Mentee", "mentee"))
+WIDE = 110
+"""From this many columns on, the notes sit in a column beside the tabs."""
 
 
 @dataclass
@@ -150,8 +154,39 @@ class LiveSessionScreen(CoachScreen):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    LiveSessionScreen #live-body {
+        height: 1fr;
+    }
     LiveSessionScreen TabbedContent {
         height: 1fr;
+    }
+    LiveSessionScreen #notes-panel {
+        display: none;
+        height: 1fr;
+        padding: 0 1;
+    }
+    /* Narrow, with the (empty) Notes tab active: the tab strip, then the notes panel below it. */
+    LiveSessionScreen.-notes #tabs {
+        height: 2;  /* the tab strip's own height (``auto`` measures 0 here) */
+    }
+    LiveSessionScreen.-notes #tabs ContentSwitcher {
+        display: none;
+    }
+    LiveSessionScreen.-notes #notes-panel {
+        display: block;
+    }
+    /* Wide: the tabs on the left, the notes always on the right. */
+    LiveSessionScreen.-wide #live-body {
+        layout: horizontal;
+    }
+    LiveSessionScreen.-wide #tabs {
+        width: 1fr;
+    }
+    LiveSessionScreen.-wide #notes-panel {
+        display: block;
+        width: 45%;
+        min-width: 58;  /* room for the role, privacy and "✓ saved at HH:MM" */
+        border-left: vkey $foreground 20%;
     }
     LiveSessionScreen TabPane {
         padding: 0 1;
@@ -201,16 +236,32 @@ class LiveSessionScreen(CoachScreen):
         self._checked: set[str] = set()
         self._moving_on = False
         self._agenda_lock = threading.Lock()
+        self._wide: bool | None = None
 
     # --- layout ------------------------------------------------------------------------------
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("Opening the session…", id="timer")
         yield Static("", id="phases")
-        with TabbedContent(initial="cards", id="tabs"):
-            with TabPane("Cards", id="cards"), VerticalScroll(id="cards-scroll"):
-                yield Markdown("", id="cards-md")
-            with TabPane("Notes", id="notes"):
+        # The one notes panel lives outside the tabs, and CSS places it (``_arrange``): Textual
+        # cannot move a mounted widget to another parent (``move_child`` only reorders siblings;
+        # remove-and-mount would build new widgets), and one panel means one editor, one
+        # autosaver and no text to copy across on a resize. Narrow, the Notes tab is an empty
+        # pane: while it is active the tab strip shrinks to its tabs and the panel fills the rest.
+        with Vertical(id="live-body"):
+            with TabbedContent(initial="cards", id="tabs"):
+                with TabPane("Cards", id="cards"), VerticalScroll(id="cards-scroll"):
+                    yield Markdown("", id="cards-md")
+                yield TabPane("Notes", id="notes")
+                with TabPane("Agenda", id="agenda"):
+                    yield SelectionList[str](id="agenda-list")
+                with TabPane("Ask", id="ask"):
+                    yield Input(placeholder="Ask the coach, then press Enter", id="question")
+                    with VerticalScroll(id="answer-scroll"):
+                        yield Markdown(self._ask_hint(), id="answer")
+                with TabPane("Recap", id="recap"), VerticalScroll(id="recap-scroll"):
+                    yield Markdown("", id="recap-md")
+            with Vertical(id="notes-panel"):
                 with Horizontal(id="notes-bar"):
                     yield Label("As")
                     yield Select(ROLES, value="mentor", allow_blank=False, id="role")
@@ -218,18 +269,11 @@ class LiveSessionScreen(CoachScreen):
                     yield Switch(False, id="private")
                     yield Static("", id="autosave")
                 yield TextArea("", id="note", soft_wrap=True, disabled=True)
-            with TabPane("Agenda", id="agenda"):
-                yield SelectionList[str](id="agenda-list")
-            with TabPane("Ask", id="ask"):
-                yield Input(placeholder="Ask the coach, then press Enter", id="question")
-                with VerticalScroll(id="answer-scroll"):
-                    yield Markdown(self._ask_hint(), id="answer")
-            with TabPane("Recap", id="recap"), VerticalScroll(id="recap-scroll"):
-                yield Markdown("", id="recap-md")
 
     def on_mount(self) -> None:
         self.sub_title = f"session {self.session_id}"
         self.set_interval(1.0, self.refresh_status)
+        self._arrange()
         if self._ready():
             self.load()
 
@@ -238,6 +282,30 @@ class LiveSessionScreen(CoachScreen):
             self.load()
         elif resource.key == "knowledge" and not self.query_one("#question", Input).value:
             self.query_one("#answer", Markdown).update(self._ask_hint())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._arrange()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Place the notes panel for the screen's width and the active tab."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        wide = self.size.width >= WIDE
+        if wide != self._wide:
+            self._wide = wide
+            editing = self.query_one("#note", TextArea).has_focus
+            if wide:
+                if tabs.active == "notes":
+                    tabs.active = "cards"
+                tabs.hide_tab("notes")
+            else:
+                tabs.show_tab("notes")
+                if editing:  # the editor keeps the focus, so it stays in sight
+                    tabs.active = "notes"
+            self.set_class(wide, "-wide")
+        self.set_class(not wide and tabs.active == "notes", "-notes")
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -394,7 +462,12 @@ class LiveSessionScreen(CoachScreen):
 
     def action_tab(self, tab: str, target: str) -> None:
         """Straight to a tab and its input, from anywhere on the screen."""
-        self.query_one("#tabs", TabbedContent).active = tab
+        if not (tab == "notes" and self._wide):  # wide, the notes are always in sight
+            # Let go of the focus first: the note editor is in no pane, so a focus still inside
+            # the old pane would switch the tabs back to it (``TabPane.Focused``).
+            self.set_focus(None)
+            self.query_one("#tabs", TabbedContent).active = tab
+        self._arrange()
         self.call_after_refresh(self.query_one(target).focus)
 
     def action_next_phase(self) -> None:
