@@ -1,4 +1,4 @@
-"""The Coach app: four top-level modes, background loading, commands, themes.
+"""The Coach app: top-level modes (F2–F6), background loading, commands, themes.
 
 Modes keep their own screen stacks, so a facilitator can glance at the dashboard in the middle
 of a live session and come back to it unchanged. Home is where pairs are chosen; from there the
