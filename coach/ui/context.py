@@ -119,6 +119,10 @@ class CoachContext:
     def state(self, key: str) -> State:
         return self.resources[key].state
 
+    def ready(self, *keys: str) -> bool:
+        """True when every one of ``keys`` has loaded (what a screen waits for before it reads)."""
+        return all(self.resources[key].usable for key in keys)
+
     def needs(self, key: str) -> bool:
         """True when ``key`` still has to be loaded by a worker."""
         return self.resources[key].state == "waiting"

@@ -140,7 +140,7 @@ class DashboardScreen(CoachScreen):
             )
 
     def action_refresh(self) -> None:
-        if not self.context.resources["database"].usable:
+        if not self.context.ready("database"):
             return
         self.run_task(
             self._measure,

@@ -106,7 +106,7 @@ class HomeScreen(CoachScreen):
         pairs.add_column("Held", key="held")
         self.query_one("#running").display = False
         self.query_one("#stalled").display = False
-        if self.context.state("database") == "ready":
+        if self.context.ready("database"):
             self.refresh_data()
 
     # --- loading -----------------------------------------------------------------------------
@@ -119,7 +119,7 @@ class HomeScreen(CoachScreen):
                 self._message(f"The programme could not be opened: {resource.detail}")
 
     def on_screen_resume(self) -> None:
-        if self.data is not None and self.context.state("database") == "ready":
+        if self.data is not None and self.context.ready("database"):
             self.refresh_data()
 
     def refresh_data(self, select: int | None = None) -> None:
@@ -286,7 +286,7 @@ def start_session(screen: CoachScreen, pair_id: int) -> None:
     context = screen.coach.context
 
     def find() -> int:
-        host = context.host if context.state("plugins") == "ready" else None  # built-ins then
+        host = context.host if context.ready("plugins") else None  # built-ins then
         return session_to_run(context.db, pair_id, templates=all_templates(host))
 
     screen.run_task(find, done=screen.coach.open_live, name="Starting the session")

@@ -311,7 +311,7 @@ class LiveSessionScreen(CoachScreen):
 
     def _ready(self) -> bool:
         """The session needs the database and the plugins (templates, topics, hooks)."""
-        return all(self.context.state(key) == "ready" for key in ("database", "plugins"))
+        return self.context.ready("database", "plugins")
 
     def load(self) -> None:
         if self._loading:

@@ -241,14 +241,13 @@ class MatchingScreen(CoachScreen):
                 yield Static(id="match-unmatched")
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one("#match-pairs", DataTable)
         table.add_column(LOCK_MARK, key="lock", width=1)
         table.add_column("Mentor", key="mentor")
         table.add_column("Mentee", key="mentee")
         table.add_column("Score", key="score")
         self.query_one("#match-tabs").display = False
-        if self.context.state("database") == "ready":
+        if self.context.ready("database"):
             self.load()
 
     # --- status ------------------------------------------------------------------------------

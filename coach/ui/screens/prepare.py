@@ -213,7 +213,7 @@ class PrepareScreen(CoachScreen):
     # --- resources ---------------------------------------------------------------------------
 
     def _ready(self) -> bool:
-        return all(self.context.state(key) == "ready" for key in ("database", "plugins"))
+        return self.context.ready("database", "plugins")
 
     def on_resource(self, resource: Resource) -> None:
         if resource.key in ("database", "plugins") and not self.loaded and self._ready():
