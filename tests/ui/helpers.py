@@ -6,8 +6,17 @@ import asyncio
 from collections.abc import Callable
 
 
-async def settle(pilot, until: Callable[[], bool] = lambda: True, seconds: float = 60) -> None:
-    """Let every worker finish and its result reach the screen, then wait for ``until()``."""
+async def settle(
+    pilot, until: Callable[[], bool] = lambda: True, seconds: float = 60, rounds: int = 1
+) -> None:
+    """Let every worker finish and its result reach the screen, then wait for ``until()``.
+
+    ``rounds`` > 1 waits again for workers that the first results started (a screen that loads,
+    then starts its timer, then reads the engine).
+    """
+    for _ in range(rounds - 1):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     for _ in range(int(seconds * 20)):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()

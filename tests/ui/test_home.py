@@ -10,13 +10,7 @@ from coach.sessions.activity import overview
 from coach.sessions.engine import SessionEngine
 from coach.sessions.service import list_sessions
 from tests.ui.conftest import FIXED_NOW
-
-
-async def settle(pilot) -> None:
-    """Let every worker finish and its result reach the screen."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.ui.helpers import settle
 
 
 def text_of(widget) -> str:

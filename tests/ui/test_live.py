@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.ui.helpers import settle
+
 TOPIC = "linkedin-presence"
 
 
@@ -24,16 +26,9 @@ def new_session(db, *, topics=(TOPIC,)) -> tuple[int, int]:
     return pair, schedule_session(db, pair, topic_ids=list(topics))
 
 
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def open_live(pilot, session_id: int):
     pilot.app.open_live(session_id)
-    await settle(pilot)
+    await settle(pilot, rounds=3)
     screen = pilot.app.screen
     assert type(screen).__name__ == "LiveSessionScreen"
     return screen
@@ -72,13 +67,13 @@ async def test_starting_shows_the_timer_and_an_overrun_changes_its_colour(
 
         clock.advance(9 * 60 + 30)
         screen.refresh_status()
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert "09:30 / 10:00" in timer(screen)
         assert not screen.query_one("#timer").has_class("-overrun")
 
         clock.advance(90)
         screen.refresh_status()
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert screen.query_one("#timer").has_class("-overrun")
         assert "11:00 / 10:00 +01:00 over" in timer(screen)
 
@@ -89,28 +84,28 @@ async def test_next_previous_pause_and_resume(make_app, ui_context, db, clock) -
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_live(pilot, session_id)
         await pilot.press("ctrl+n")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert detail(db, session_id)["current_phase"] == 1
         assert "2/6 Working agreement" in timer(screen)
         assert "## Working agreement" in screen.query_one("#cards-md").source
 
         await pilot.press("ctrl+b")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert detail(db, session_id)["current_phase"] == 0
 
         clock.advance(60)
         await pilot.press("ctrl+r")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert "paused" in timer(screen) and screen.query_one("#timer").has_class("-paused")
         clock.advance(600)  # a break: it does not count
         screen.refresh_status()
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert "01:00 / 10:00" in timer(screen)
         await pilot.press("ctrl+r")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert "paused" not in timer(screen)
         await pilot.press("ctrl+n")  # moving on while running works again
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert detail(db, session_id)["current_phase"] == 1
 
 
@@ -121,7 +116,7 @@ async def test_moving_past_the_last_phase_opens_the_wrap_up(make_app, ui_context
         await open_live(pilot, session_id)
         for _ in range(6):
             await pilot.press("ctrl+n")
-            await settle(pilot)
+            await settle(pilot, rounds=3)
         assert type(app.screen).__name__ == "WrapUpScreen"
         assert detail(db, session_id)["status"] == "running"  # wrapping up is not completing
 
@@ -153,7 +148,7 @@ async def test_notes_autosave_and_the_private_toggle_persists(make_app, ui_conte
         await until(pilot, lambda: detail(db, session_id)["notes"][0]["private"])
 
         screen.query_one("#role").value = "mentee"  # the mentee writes a note of their own
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert screen.query_one("#note").text == "" and not screen.query_one("#private").value
         screen.query_one("#note").focus()
         await pilot.press(*"Shared how comms signs off posts")
@@ -167,7 +162,7 @@ async def test_notes_autosave_and_the_private_toggle_persists(make_app, ui_conte
         assert notes[0]["private"] and not notes[1]["private"]
 
         screen.query_one("#role").value = "mentor"  # back to the mentor's note, unchanged
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert screen.query_one("#note").text == "Tried the headline editor"
         assert screen.query_one("#private").value
 
@@ -202,22 +197,22 @@ async def test_wide_screen_shows_the_notes_beside_the_cards_and_resizing_keeps_t
         )
 
         await pilot.resize_terminal(80, 24)
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert notes_tab_shown(screen) and screen.query_one("#tabs").active == "notes"
         assert note.has_focus and note.region and note.text == "Cards and notes at once"
         assert screen.query_one("#tabs ContentTabs").region.height == 2  # the tabs stay
         await pilot.press(*" and a resize")
         screen.query_one("#tabs").active = "cards"
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert cards.region and not note.region  # narrow: one tab at a time, as before
         await pilot.press("ctrl+k")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         await pilot.press("ctrl+e")  # from another tab's input, straight back to the note
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert screen.query_one("#tabs").active == "notes" and note.has_focus and note.region
 
         await pilot.resize_terminal(120, 40)
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert not notes_tab_shown(screen) and cards.region and note.region
         assert note.text == "Cards and notes at once and a resize"
         assert screen.saver is saver and screen.query_one("#note") is note
@@ -229,10 +224,10 @@ async def test_wide_screen_shows_the_notes_beside_the_cards_and_resizing_keeps_t
             ),
         )
         await pilot.press("ctrl+k")  # the other tabs still work beside the notes
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert screen.query_one("#question").has_focus and note.region
         await pilot.press("ctrl+e")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert note.has_focus
     assert len(detail(db, session_id)["notes"]) == 1  # one autosaver: one note, never a second
 
@@ -247,9 +242,9 @@ async def test_quitting_mid_session_keeps_everything_and_reopening_resumes(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_live(pilot, session_id)
         await pilot.press("ctrl+n")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         screen.query_one("#agenda-list").select("phase:introductions")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         screen.query_one("#tabs").active = "notes"
         await pilot.pause()
         screen.query_one("#note").focus()
@@ -267,7 +262,7 @@ async def test_quitting_mid_session_keeps_everything_and_reopening_resumes(
         assert screen.query_one("#agenda-list").selected == ["phase:introductions"]
         assert detail(db, session_id)["status"] == "running"  # resumed, not started again
         await pilot.press("ctrl+e", *" and to swap roles once")  # the note goes on at its end
-        await settle(pilot)
+        await settle(pilot, rounds=3)
     text = "We agreed to meet monthly and to swap roles once"
     assert detail(db, session_id)["notes"][0]["text"] == text
 
@@ -281,7 +276,7 @@ async def test_ask_the_coach_shows_passages_with_their_sources(make_app, kb_cont
         await pilot.pause()
         await pilot.click("#question")
         await pilot.press(*"how do I give feedback to a senior leader", "enter")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         shown = screen.query_one("#answer").source
         assert "**Q:** how do I give feedback to a senior leader" in shown
         assert "**1. " in shown and ".md`" in shown  # a passage with its source file
@@ -299,7 +294,7 @@ async def test_ask_says_when_the_knowledge_base_is_still_loading(make_app, ui_co
         await pilot.pause()
         await pilot.click("#question")
         await pilot.press(*"what is a thread", "enter")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         shown = screen.query_one("#answer").source
         assert "still loading (indexing 3/34 files)" in shown
 
@@ -317,7 +312,7 @@ async def test_a_failing_plugin_hook_is_a_notification_not_a_crash(
     async with app.run_test(size=(80, 24)) as pilot:
         await open_live(pilot, session_id)
         await pilot.press("ctrl+n")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         messages = [n.message for n in app._notifications]
         assert any("session_started notification failed" in m for m in messages)
         assert any("session_phase_changed notification failed" in m for m in messages)
@@ -342,7 +337,7 @@ async def test_a_failing_model_is_a_notification_and_the_passages_stay(
         await pilot.pause()
         await pilot.click("#question")
         await pilot.press(*"how do I give feedback upwards", "enter")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         messages = [n.message for n in app._notifications]
         assert any("model crashed" in m for m in messages)
         assert "**1. " in screen.query_one("#answer").source and app.is_running
@@ -357,7 +352,7 @@ async def test_a_session_without_a_plan_shows_the_grounded_cards(make_app, ui_co
         screen = await open_live(pilot, session_id)
         for _ in range(2):
             await pilot.press("ctrl+n")
-            await settle(pilot)
+            await settle(pilot, rounds=3)
         cards = screen.query_one("#cards-md").source
         assert "## A first topic, hands-on" in cards and "### Exercise:" in cards
         assert "### Questions" in cards and "Not prepared" in cards

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from coach.sessions.service import list_pairs, list_people
-from tests.ui.test_home import cells, settle, text_of
+from tests.ui.helpers import settle
+from tests.ui.test_home import cells, text_of
 
 MENTOR = {"name": "Ada Lovelace", "email": "ada@example", "department": "Engineering"}
 MENTEE = {"name": "Bo Chen", "email": "bo@example.org", "department": "Sales"}

@@ -8,7 +8,8 @@ from coach.sessions.activity import overview
 from coach.sessions.experiments import update_experiment
 from coach.sessions.service import pair_detail
 from tests.ui.conftest import FIXED_NOW
-from tests.ui.test_home import live_calls, settle, text_of  # noqa: F401  (fixture)
+from tests.ui.helpers import settle
+from tests.ui.test_home import live_calls, text_of  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Markdown, OptionList, Select, TextArea
 
 from coach.ui.screens.prepare import PrepareScreen
 from coach.ui.widgets.plan_dialogs import EditItemScreen, LeaveScreen
+from tests.ui.helpers import settle
 
 TOPIC = "linkedin-presence"
 FRESH = {
@@ -68,17 +69,6 @@ def by_section(prompt: str) -> list[str]:
             "mentee_tips" if "mentee" in opening.split("tips", 1)[1][:40] else "mentor_tips"
         ]
     return FRESH["icebreakers" if "icebreaker" in opening else "questions"]
-
-
-async def settle(pilot, until: Callable[[], bool] = lambda: True, seconds: float = 60) -> None:
-    """Wait for the screen's workers and then for ``until()``."""
-    for _ in range(int(seconds * 20)):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if until():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the screen did not get there in time")
 
 
 async def open_prepare(pilot, pair_id: int) -> PrepareScreen:

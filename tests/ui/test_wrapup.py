@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.ui.test_live import TOPIC, detail, new_session, settle
+from tests.ui.helpers import settle
+from tests.ui.test_live import TOPIC, detail, new_session
 
 SECRET = "PRIVATE-worry-about-my-role"
 
@@ -54,7 +55,7 @@ async def test_a_filled_wrap_up_completes_the_session(make_app, ui_context, db, 
     app = make_app(ui_context)
     async with app.run_test(size=(80, 24)) as pilot:
         app.open_live(session_id)
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         screen = await open_wrapup(pilot, session_id)
         summary = screen.query_one("#summary").text
         assert summary == "Mentor: Rewrote the headline."  # the shared notes; never a private one
@@ -76,7 +77,7 @@ async def test_a_filled_wrap_up_completes_the_session(make_app, ui_context, db, 
         )
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert type(app.screen).__name__ not in ("WrapUpScreen", "LiveSessionScreen")
         assert any("complete" in n.message for n in app._notifications)
 
@@ -118,7 +119,7 @@ async def test_a_wrong_field_is_named_and_nothing_typed_is_lost(
         fill(screen, mentor_rating=3, mentor_worked="Clear steps", **values)
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         assert app.screen is screen
         error = str(screen.query_one("#error").render())
         assert field in error
@@ -135,7 +136,7 @@ async def test_a_wrong_field_is_named_and_nothing_typed_is_lost(
         fill(screen, summary="Short and fine.")
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
     saved = detail(db, session_id)
     assert saved["status"] == "completed" and saved["feedback"][0]["what_worked"] == "Clear steps"
 
@@ -154,7 +155,7 @@ async def test_the_fit_check_is_asked_after_the_first_session_only(
         assert not screen.query("#mentor-fit") and not screen.query("#mentee-fit")
         fill(screen, mentor_rating=5)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
     assert detail(db, second)["feedback"] == [
         {"side": "mentor", "rating": 5, "what_worked": "", "what_to_change": "", "good_fit": None}
     ]
@@ -200,7 +201,7 @@ def test_snapshot_wrapup(snap_compare, make_app, ui_context, db, clock) -> None:
         await open_wrapup(pilot, session_id)
         fill(pilot.app.screen, exp_0_title="Post once about the team launch", exp_0_due="2026-11")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, rounds=3)
         pilot.app.focused.cursor_blink = False  # the focus is on the wrong field: hold still
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
