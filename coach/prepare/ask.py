@@ -19,14 +19,22 @@ only the generated answer, with a notice saying why; the passages stay.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from coach.prepare.gates import RELEVANCE_THRESHOLD, clean, leak, repetition
+from coach.prepare.gates import (
+    RELEVANCE_THRESHOLD,
+    clean,
+    copied_run,
+    is_control,
+    leak,
+    prompt_grams,
+    repetition,
+    unit_rows,
+)
 from coach.prepare.plan import Rejection
 from coach.sessions.errors import InputError
 
@@ -38,10 +46,8 @@ if TYPE_CHECKING:
 
 TOP_PASSAGES = 3
 MIN_CHARS, MAX_CHARS = 30, 900
-COPY_WORDS = 8
 _SCAFFOLD = re.compile(r"(?:^|\s)(?:Passage \d+\s*[(:]|Question:|Answer:)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’»)\]]*$")
-_WORD = re.compile(r"\w+(?:'\w+)*")
 
 
 class AnswerDraft(BaseModel):
@@ -151,7 +157,7 @@ def check_answer(
 
 
 def _form(raw: str, text: str, prompt: str) -> str | None:
-    control = next((ch for ch in raw if _is_control(ch)), None)
+    control = next((ch for ch in raw if is_control(ch)), None)
     if control is not None:
         return f"control character U+{ord(control):04X}"
     if len(text) < MIN_CHARS:
@@ -166,38 +172,16 @@ def _form(raw: str, text: str, prompt: str) -> str | None:
         problem = f"prompt text leaked: '{match.group(0).strip()}'"
     if problem is not None:
         return problem
-    if copied := _copied(text, prompt):
+    if copied := copied_run(text, prompt_grams(prompt, inputs_in_prompt=True)):
         return f"copied from the prompt's example: '{copied}'"
     if not _SENTENCE_END.search(text):
         return "ends mid-sentence"
     return None
 
 
-def _copied(text: str, prompt: str) -> str | None:
-    """A run of COPY_WORDS words shared with the prompt's worked example (not the passages)."""
-    blocks = re.split(r"\n\s*\n", prompt.strip())
-    example = "\n\n".join(blocks[:-1])
-    words = _WORD.findall(example.casefold())
-    grams = {tuple(words[i : i + COPY_WORDS]) for i in range(len(words) - COPY_WORDS + 1)}
-    mine = _WORD.findall(text.casefold())
-    for i in range(len(mine) - COPY_WORDS + 1):
-        if tuple(mine[i : i + COPY_WORDS]) in grams:
-            return " ".join(mine[i : i + COPY_WORDS])
-    return None
-
-
 def _off_passages(text: str, passages: list[str], embed) -> str | None:
-    rows = np.asarray(embed([text, *passages]), dtype=np.float32)
-    rows = rows / np.where((n := np.linalg.norm(rows, axis=1, keepdims=True)) == 0, 1.0, n)
+    rows = unit_rows(embed([text, *passages]))
     score = float(np.max(rows[1:] @ rows[0]))
     if score < RELEVANCE_THRESHOLD:
         return f"not about the passages it cites (similarity {score:.2f})"
     return None
-
-
-def _is_control(ch: str) -> bool:
-    if ch in "\t\n\r\f\v":
-        return False
-    if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
-        return True
-    return unicodedata.category(ch) in ("Cc", "Cs", "Co")

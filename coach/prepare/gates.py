@@ -200,10 +200,12 @@ def _quote(text: str, limit: int = 80) -> str:
 
 
 def _printable(text: str) -> str:
-    return "".join(f"\\x{ord(ch):02x}" if _is_control(ch) else ch for ch in text)
+    return "".join(f"\\x{ord(ch):02x}" if is_control(ch) else ch for ch in text)
 
 
-def _is_control(ch: str) -> bool:
+def is_control(ch: str) -> bool:
+    """Control, surrogate, private-use and bidirectional-override characters (tabs and newlines
+    are text)."""
     if ch in "\t\n\r\f\v":
         return False
     if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
@@ -254,7 +256,24 @@ def _examples_part(prompt: str) -> str:
     return "\n\n".join(blocks[:-1])
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+def prompt_grams(prompt: str, inputs_in_prompt: bool) -> set[tuple[str, ...]]:
+    """The prompt's runs of COPY_WORDS words; with ``inputs_in_prompt`` only its instructions
+    and examples count (its last block is the material the answer is made from)."""
+    return _grams(_words(_examples_part(prompt) if inputs_in_prompt else prompt))
+
+
+def copied_run(text: str, grams: set[tuple[str, ...]]) -> str | None:
+    """The first run of COPY_WORDS words of ``text`` found in ``grams`` (see prompt_grams)."""
+    words = _words(text)
+    for i in range(len(words) - COPY_WORDS + 1):
+        run = tuple(words[i : i + COPY_WORDS])
+        if run in grams:
+            return " ".join(run)
+    return None
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (a zero row stays zero), so dot products are cosines."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
@@ -361,7 +380,7 @@ class Gates:
     # --- the rules -------------------------------------------------------------------------
 
     def _form(self, rule: Rule, raw: str, text: str, copied: set[tuple[str, ...]]) -> str | None:
-        control = next((ch for ch in raw if _is_control(ch)), None)
+        control = next((ch for ch in raw if is_control(ch)), None)
         if control is not None:
             return f"control character U+{ord(control):04X}"
         if not text:
@@ -378,11 +397,9 @@ class Gates:
         leaked = leak(text)
         if leaked is not None:
             return leaked
-        words = _words(text)
-        for i in range(len(words) - COPY_WORDS + 1):
-            run = tuple(words[i : i + COPY_WORDS])
-            if run in copied:
-                return f"copied from the prompt: {_quote(' '.join(run))}"
+        run = copied_run(text, copied)
+        if run is not None:
+            return f"copied from the prompt: {_quote(run)}"
         if rule.question and not _QUESTION_END.search(text):
             return f"a {rule.noun} must end with '?'"
         if rule.sentence and not rule.question and not _SENTENCE_END.search(text):
@@ -446,7 +463,7 @@ class Gates:
         first = self._bank_vectors is None
         extra = [*self._parts(), *self.bank] if first else []
         batch = [*extra, *texts]
-        rows = _unit_rows(self.embed(batch))
+        rows = unit_rows(self.embed(batch))
         if rows.shape[0] != len(batch):
             raise ValueError(f"the embedder returned {rows.shape[0]} vectors for {len(batch)}")
         if first:
@@ -458,8 +475,7 @@ class Gates:
     def _prompt_grams(self, prompt: str, inputs_in_prompt: bool) -> set[tuple[str, ...]]:
         key = (prompt, inputs_in_prompt)
         if key not in self._prompt_cache:
-            source = _examples_part(prompt) if inputs_in_prompt else prompt
             if len(self._prompt_cache) > 8:
                 self._prompt_cache.clear()
-            self._prompt_cache[key] = _grams(_words(source))
+            self._prompt_cache[key] = prompt_grams(prompt, inputs_in_prompt)
         return self._prompt_cache[key]
