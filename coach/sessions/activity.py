@@ -222,7 +222,7 @@ def create_pair(db: Database, mentor: Mapping[str, Any], mentee: Mapping[str, An
     anything is written, so a mistake in the second one never leaves the first one behind.
     Problems come back as one InputError, a line each, prefixed ``mentor``/``mentee``.
     """
-    from coach.sessions.service import add_pair, add_person
+    from coach.sessions.service import email_owners
 
     people: dict[str, PersonIn] = {}
     problems: list[str] = []
@@ -234,25 +234,22 @@ def create_pair(db: Database, mentor: Mapping[str, Any], mentee: Mapping[str, An
     emails = {role: p.email for role, p in people.items() if p.email}
     if len(emails) == 2 and emails["mentor"] == emails["mentee"]:
         problems.append("Mentee email: the mentor has the same address")
-    if emails:
-        with db.read() as orm:
-            taken = dict(
-                orm.execute(
-                    select(func.lower(Person.email), Person.name).where(
-                        func.lower(Person.email).in_(list(emails.values()))
-                    )
-                ).all()
-            )
+    with db.transaction() as orm:  # one transaction: both people and the pair, or nothing
+        owners = email_owners(orm, emails.values())
         problems += [
-            f"{role.capitalize()} email: {email!r} already belongs to {taken[email]}"
+            f"{role.capitalize()} email: {email!r} already belongs to {owners[email].name}"
             for role, email in emails.items()
-            if email in taken
+            if email in owners
         ]
-    if problems:
-        raise InputError("\n".join(problems))
-    mentor_id = add_person(db, people["mentor"])
-    mentee_id = add_person(db, people["mentee"])
-    return add_pair(db, mentor_id, mentee_id)
+        if problems:
+            raise InputError("\n".join(problems))
+        added = [Person(**people[role].model_dump()) for role in ("mentor", "mentee")]
+        orm.add_all(added)
+        orm.flush()
+        pair = Pair(mentor_id=added[0].id, mentee_id=added[1].id)
+        orm.add(pair)
+        orm.flush()
+        return pair.id
 
 
 # Internals -----------------------------------------------------------------------------------

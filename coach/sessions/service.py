@@ -73,7 +73,7 @@ def add_person(db: Database, person: PersonIn | Mapping[str, Any]) -> int:
         person = PersonIn.from_input(person)
     try:
         with db.transaction() as orm:
-            if person.email and (owner := _email_owners(orm, [person.email]).get(person.email)):
+            if person.email and (owner := email_owners(orm, [person.email]).get(person.email)):
                 raise InputError(f"email: {_taken(person.email, owner)}")
             row = Person(**person.model_dump())
             orm.add(row)
@@ -110,7 +110,7 @@ def import_people_csv(db: Database, path: Path | str) -> list[int]:
     problems = parsed.problems + duplicate_emails(parsed.emails)
     try:
         with db.transaction() as orm:
-            owners = _email_owners(orm, [email for _, email in parsed.emails])
+            owners = email_owners(orm, [email for _, email in parsed.emails])
             problems += [
                 Problem(row, "email", _taken(email, owners[email]))
                 for row, email in parsed.emails
@@ -147,7 +147,7 @@ def person_dict(person: Person) -> dict[str, Any]:
     }
 
 
-def _email_owners(orm: OrmSession, emails: Iterable[str]) -> dict[str, Person]:
+def email_owners(orm: OrmSession, emails: Iterable[str]) -> dict[str, Person]:
     """Existing people by lower-cased email (rows written by other code may not be lower-case)."""
     wanted = sorted({email.lower() for email in emails})
     owners: dict[str, Person] = {}
