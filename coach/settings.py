@@ -62,7 +62,18 @@ class Settings(BaseSettings):
     """How long a second writer waits for the knowledge-base lock before giving up."""
 
     database_url: str | None = None
-    """SQLAlchemy URL of the programme database; unset means SQLite in the data dir."""
+    """SQLAlchemy URL of the programme database; unset means SQLite in the data dir. A
+    `postgresql://user:password@host:port/db` URL shares one database across a programme
+    (psycopg 3); private notes then stay in a local store on each pair's machine."""
+
+    knowledge_url: str | None = None
+    """URL of a Chroma server (`chroma run`) holding one shared knowledge base, e.g.
+    `http://127.0.0.1:8000`; unset means the embedded store in the data dir."""
+
+    knowledge_database: str = Field(
+        "default_database", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$"
+    )
+    """The database on the Chroma server that holds this programme's collections."""
 
     stall_days: int = Field(21, ge=1)
     """A pair with no session for this many days counts as stalled."""
@@ -104,6 +115,27 @@ class Settings(BaseSettings):
     match_interest_bonus: float = Field(0.05, ge=0, le=1)
     """Score added per shared interest (up to three) when matching."""
 
+    @field_validator("database_url", "knowledge_url", mode="before")
+    @classmethod
+    def _empty_url_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("knowledge_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number)
+        except ValueError:
+            raise ValueError(f"{value!r} has a port that is not a number") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s)://host[:port] URL of a Chroma server")
+        return value.strip().rstrip("/")
+
     @field_validator("home", "plugins_dir", mode="before")
     @classmethod
     def _empty_home_is_unset(cls, value: object) -> object:
@@ -139,6 +171,16 @@ class Settings(BaseSettings):
         import platformdirs
 
         return Path(platformdirs.user_cache_dir(APP_NAME))
+
+    @property
+    def shared_database(self) -> bool:
+        """True when the programme database is a server shared by the programme (not SQLite)."""
+        return bool(self.database_url) and not self.database_url.lower().startswith("sqlite")
+
+    @property
+    def private_notes_path(self) -> Path:
+        """The local store of this machine's notes when the database is shared."""
+        return self.data_dir / "private-notes.sqlite3"
 
     @property
     def knowledge_dir(self) -> Path:
