@@ -21,7 +21,7 @@ def test_empty_database_upgrades_to_the_models(coach_home: Path) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0004"
+        assert context.get_current_revision() == "0005"
     path = coach_home / "coach.sqlite3"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with database.engine.connect() as connection:
@@ -89,6 +89,7 @@ def test_sessions_from_before_agenda_ticks_upgrade_with_none_ticked(tmp_path: Pa
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     upgrade(engine)
     create_demo_programme(Database(engine), now=datetime(2026, 3, 1, tzinfo=UTC))
+    _downgrade(engine, "0004")  # 0005 (note uids) undone the proper way
     with engine.begin() as connection:  # back to 0003: the column goes, the rows stay
         connection.exec_driver_sql("ALTER TABLE sessions DROP COLUMN agenda_checked")
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
@@ -97,3 +98,16 @@ def test_sessions_from_before_agenda_ticks_upgrade_with_none_ticked(tmp_path: Pa
     sessions = list_sessions(database)
     assert sessions
     assert {tuple(session_detail(database, s.id)["agenda_checked"]) for s in sessions} == {()}
+
+
+def _downgrade(engine, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from coach.sessions.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

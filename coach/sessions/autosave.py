@@ -33,7 +33,9 @@ class NoteAutosaver:
 
     ``note_id`` continues an existing note of the session (its text and privacy are loaded);
     otherwise the row is created by the first save that has text, so opening and closing an
-    editor without typing leaves no empty note behind.
+    editor without typing leaves no empty note behind. When the database is shared
+    (``db.local_notes``), the note is written to this machine's store and its ``note_id`` is a
+    uid; the store then shares it with the server, or keeps it until the server answers.
     """
 
     def __init__(
@@ -46,7 +48,7 @@ class NoteAutosaver:
         private: bool = False,
         max_delay_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        note_id: int | None = None,
+        note_id: int | str | None = None,
     ) -> None:
         if author_role not in ROLES:
             raise InputError(f"author_role must be 'mentor' or 'mentee', not {author_role!r}")
@@ -65,16 +67,25 @@ class NoteAutosaver:
         """The last background write failure, cleared by the next success (for a UI warning)."""
         self.failures = 0
         """How many background writes failed; each failed write is retried after max_delay_s."""
+        self.local = db.local_notes
+        """This machine's note store when the database is shared: notes are written there."""
         self._text = ""
         self._private = private
         with db.transaction() as orm:
             if orm.get(Session, session_id) is None:
                 raise NotFound(f"session {session_id} does not exist")
-            if note_id is not None:
+            if isinstance(note_id, str):  # a uid: a note of this machine's store
+                mine = self.local.get(note_id) if self.local else None
+                if mine is None or mine.session_id != session_id:
+                    raise NotFound(f"note {note_id} does not exist in session {session_id}")
+                self._text, self._private = mine.text, mine.private
+            elif note_id is not None:
                 note = orm.get(Note, note_id)
                 if note is None or note.session_id != session_id:
                     raise NotFound(f"note {note_id} does not exist in session {session_id}")
                 self._text, self._private = note.text, note.private
+                if self.local is not None:  # continued here: from now on it is written here
+                    self.note_id = self.local.adopt(_note_dict(note), session_id)
         self._version = 0
         self._saved_version = 0
         self._deadline: float | None = None
@@ -199,8 +210,28 @@ class NoteAutosaver:
                 self._saved_version = version
                 self.saves += 1
 
-    def _write(self, text: str, private: bool) -> int:
+    @property
+    def unshared(self) -> bool:
+        """True while a shared note is saved on this machine only (the server is away)."""
+        if self.local is None or not isinstance(self.note_id, str):
+            return False
+        mine = self.local.get(self.note_id)
+        return mine is not None and mine.pending
+
+    def _write(self, text: str, private: bool) -> int | str:
         now = utcnow()
+        if self.local is not None:
+            uid = self.local.save(
+                self.note_id if isinstance(self.note_id, str) else None,
+                session_id=self.session_id,
+                phase_id=self.phase_id,
+                author_role=self.author_role,
+                private=private,
+                text=text,
+                now=now,
+            )
+            self.local.sync(uid)  # best effort: a server that is away gets it later
+            return uid
         with self.db.transaction() as orm:
             if self.note_id is None:
                 note = Note(
@@ -220,6 +251,18 @@ class NoteAutosaver:
                 raise NotFound(f"note {self.note_id} was deleted while it was being edited")
             note.text, note.private, note.updated_at = text, private, now
             return note.id
+
+
+def _note_dict(note: Note) -> dict[str, object]:
+    return {
+        "uid": note.uid,
+        "phase_id": note.phase_id,
+        "author_role": note.author_role,
+        "private": note.private,
+        "text": note.text,
+        "created_at": note.created_at.isoformat(),
+        "updated_at": note.updated_at.isoformat(),
+    }
 
 
 def load_note(db: Database, note_id: int) -> Note:

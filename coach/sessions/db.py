@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 if TYPE_CHECKING:
+    from coach.sessions.local_notes import LocalNotes
     from coach.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -76,8 +77,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 class Database:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, local_notes: LocalNotes | None = None) -> None:
         self.engine = engine
+        self.local_notes = local_notes
+        """This machine's notes when the database is shared (``coach.sessions.local_notes``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextlib.contextmanager
@@ -98,6 +101,8 @@ class Database:
             orm.rollback()
 
     def dispose(self) -> None:
+        if self.local_notes is not None:
+            self.local_notes.close()
         self.engine.dispose()
 
 
@@ -105,4 +110,11 @@ def open_database(settings: Settings) -> Database:
     settings.ensure_dirs()
     engine = make_engine(database_url(settings))
     upgrade(engine)
-    return Database(engine)
+    if not settings.shared_database:
+        return Database(engine)
+    from coach.sessions.local_notes import LocalNotes
+
+    database = Database(engine)
+    database.local_notes = LocalNotes(settings.private_notes_path, database)
+    database.local_notes.sync_pending()  # notes a server outage kept here last time
+    return database

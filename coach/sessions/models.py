@@ -6,6 +6,7 @@ same models run on SQLite and PostgreSQL. Every time is stored in UTC.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -33,6 +34,10 @@ EXPERIMENT_STATUSES = ("open", "done", "dropped")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_note_uid() -> str:
+    return str(uuid.uuid4())
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -195,6 +200,9 @@ class Note(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uid: Mapped[str | None] = mapped_column(String(36), unique=True, default=new_note_uid)
+    """Made where the note was written: a shared database upserts by it, so a retried sync
+    never writes a note twice (see ``coach.sessions.local_notes``)."""
 
     session: Mapped[Session] = relationship(back_populates="notes")
 

@@ -1,0 +1,332 @@
+"""This machine's notes when the programme database is shared (PostgreSQL).
+
+Every note a pair writes on this machine is saved here first, in a private SQLite file, so typing
+never depends on the network. Shared notes are then copied to the programme database by their
+``uid`` (an upsert, so a retry after a lost answer never makes a second row); private notes are
+never copied, and one made private after it was shared is deleted from the server. While the
+server is away, notes keep saving here and a background thread retries until it answers.
+
+The pair's own views merge these notes with the server's (``merge_notes``), so a pair sees its
+private notes and its not-yet-shared ones; nothing else reads this file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coach.sessions.errors import NotFound
+from coach.sessions.models import new_note_uid as new_uid
+
+if TYPE_CHECKING:
+    from coach.sessions.db import Database
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 5.0
+"""How often a failed sync is tried again while the server is away."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notes (
+    uid TEXT PRIMARY KEY,
+    session_id INTEGER NOT NULL,
+    phase_id TEXT NOT NULL,
+    author_role TEXT NOT NULL,
+    private INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    synced_version INTEGER NOT NULL DEFAULT 0,
+    problem TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS notes_session ON notes (session_id);
+"""
+
+
+@dataclass(frozen=True)
+class LocalNote:
+    uid: str
+    session_id: int
+    phase_id: str
+    author_role: str
+    private: bool
+    text: str
+    created_at: datetime
+    updated_at: datetime
+    pending: bool
+    """True while the server does not have this version yet (shared notes only)."""
+    problem: str = ""
+    """Why the server refused it for good (its session was deleted there); it stays here."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape ``session_detail`` gives a note; ``id`` is the uid for local notes."""
+        return {
+            "id": self.uid,
+            "uid": self.uid,
+            "phase_id": self.phase_id,
+            "author_role": self.author_role,
+            "private": self.private,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "shared": not self.private and not self.pending,
+        }
+
+
+class LocalNotes:
+    """The local note store and its sync to the shared database; thread-safe."""
+
+    def __init__(self, path: Path, db: Database | None = None, *, retry_s: float = RETRY_S) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # private from the first byte: it holds private notes
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+        self.path = path
+        self.db = db
+        self.retry_s = retry_s
+        self.last_error: Exception | None = None
+        """Why the last sync failed (cleared by the next one that reaches the server)."""
+        self._conn = sqlite3.connect(
+            path, timeout=30, check_same_thread=False, isolation_level=None
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._sync_lock = threading.Lock()  # one sync at a time, so an older text never wins
+        self._wake = threading.Event()
+        self._closed = False
+        self._retrier: threading.Thread | None = None
+
+    # --- local writes --------------------------------------------------------------------------
+
+    def save(
+        self,
+        uid: str | None,
+        *,
+        session_id: int,
+        phase_id: str,
+        author_role: str,
+        private: bool,
+        text: str,
+        now: datetime | None = None,
+    ) -> str:
+        """Write one note's latest text here (a new note when ``uid`` is None); returns the uid."""
+        stamp = (now or datetime.now(UTC)).isoformat()
+        with self._lock:
+            if uid is None:
+                uid = new_uid()
+                self._conn.execute(
+                    "INSERT INTO notes (uid, session_id, phase_id, author_role, private, text,"
+                    " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (uid, session_id, phase_id, author_role, int(private), text, stamp, stamp),
+                )
+                return uid
+            changed = self._conn.execute(
+                "UPDATE notes SET text = ?, private = ?, updated_at = ?, version = version + 1,"
+                " problem = '' WHERE uid = ?",
+                (text, int(private), stamp, uid),
+            ).rowcount
+        if not changed:
+            raise NotFound(f"note {uid} is not in this machine's note store ({self.path})")
+        return uid
+
+    def adopt(self, note: dict[str, Any], session_id: int) -> str:
+        """Continue a note that came from the server (e.g. written on the partner's machine)."""
+        uid = note.get("uid") or new_uid()
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO notes (uid, session_id, phase_id, author_role, private,"
+                " text, created_at, updated_at, version, synced_version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (
+                    uid,
+                    session_id,
+                    note.get("phase_id") or "",
+                    note["author_role"],
+                    int(bool(note.get("private"))),
+                    note.get("text") or "",
+                    note.get("created_at") or datetime.now(UTC).isoformat(),
+                    note.get("updated_at") or datetime.now(UTC).isoformat(),
+                    1 if note.get("uid") else 0,  # a row without a uid gets one on the next sync
+                ),
+            )
+        return uid
+
+    def get(self, uid: str) -> LocalNote | None:
+        with self._lock:
+            row = self._conn.execute(f"{_SELECT} WHERE uid = ?", (uid,)).fetchone()
+        return _note(row) if row else None
+
+    def for_session(self, session_id: int) -> list[LocalNote]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"{_SELECT} WHERE session_id = ? ORDER BY created_at, uid", (session_id,)
+            ).fetchall()
+        return [_note(row) for row in rows]
+
+    def pending(self) -> list[str]:
+        """Uids whose latest version the server has not got yet (nor refused for good)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT uid FROM notes WHERE version <> synced_version AND problem = ''"
+                " ORDER BY created_at"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    # --- sync ----------------------------------------------------------------------------------
+
+    def sync(self, uid: str) -> bool:
+        """Bring the server in line with this note; False (and a retry later) if it is away."""
+        if self.db is None:
+            return True
+        with self._sync_lock:
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT version, synced_version, problem FROM notes WHERE uid = ?", (uid,)
+                ).fetchone()
+            if row is None or row[0] == row[1] or row[2]:
+                return True
+            note = self.get(uid)
+            assert note is not None
+            try:
+                _push(self.db, note)
+            except NotFound as exc:  # the session is gone on the server: keep the note here
+                self._mark(uid, row[0], problem=str(exc))
+                return True
+            except Exception as exc:
+                self.last_error = exc
+                self._start_retrier()
+                return False
+            self.last_error = None
+            self._mark(uid, row[0])
+            return True
+
+    def sync_pending(self) -> int:
+        """Sync every pending note; returns how many are still pending."""
+        left = 0
+        for uid in self.pending():
+            if not self.sync(uid):
+                left = len(self.pending())
+                break
+        return left
+
+    def wait_synced(self, timeout: float, poll: float = 0.1) -> bool:
+        """Block until nothing is pending (for tests and a clean exit); True if so."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() > deadline:
+                return False
+            self._wake.set()
+            time.sleep(poll)
+        return True
+
+    def _mark(self, uid: str, version: int, problem: str = "") -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE notes SET synced_version = ?, problem = ? WHERE uid = ? AND version = ?",
+                (version, problem, uid, version),
+            )
+
+    def _start_retrier(self) -> None:
+        with self._lock:
+            if self._closed or (self._retrier is not None and self._retrier.is_alive()):
+                return
+            self._retrier = threading.Thread(
+                target=self._retry, name="local-notes-sync", daemon=True
+            )
+            self._retrier.start()
+
+    def _retry(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.retry_s)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                if self.sync_pending() == 0:
+                    return
+            except Exception:  # never let the retrier die with notes pending
+                log.exception("syncing local notes failed")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._wake.set()
+        if self._retrier is not None:
+            self._retrier.join(timeout=self.retry_s + 1)
+        with self._lock:
+            self._conn.close()
+
+
+_SELECT = (
+    "SELECT uid, session_id, phase_id, author_role, private, text, created_at, updated_at,"
+    " version <> synced_version AND private = 0, problem FROM notes"
+)
+
+
+def _note(row: tuple) -> LocalNote:
+    return LocalNote(
+        uid=row[0],
+        session_id=row[1],
+        phase_id=row[2],
+        author_role=row[3],
+        private=bool(row[4]),
+        text=row[5],
+        created_at=datetime.fromisoformat(row[6]),
+        updated_at=datetime.fromisoformat(row[7]),
+        pending=bool(row[8]),
+        problem=row[9],
+    )
+
+
+def _push(db: Database, note: LocalNote) -> None:
+    """One idempotent write: upsert a shared note by uid, delete a private one."""
+    from sqlalchemy import select
+
+    from coach.sessions.models import Note, Session
+
+    with db.transaction() as orm:
+        row = orm.scalars(select(Note).where(Note.uid == note.uid)).one_or_none()
+        if note.private:
+            if row is not None:
+                orm.delete(row)
+            return
+        if row is None:
+            if orm.get(Session, note.session_id) is None:
+                raise NotFound(f"session {note.session_id} no longer exists on the server")
+            orm.add(
+                Note(
+                    uid=note.uid,
+                    session_id=note.session_id,
+                    phase_id=note.phase_id,
+                    author_role=note.author_role,
+                    private=False,
+                    text=note.text,
+                    created_at=note.created_at,
+                    updated_at=note.updated_at,
+                )
+            )
+            return
+        row.text, row.private, row.updated_at = note.text, False, note.updated_at
+
+
+def merge_notes(server: list[dict[str, Any]], local: list[LocalNote]) -> list[dict[str, Any]]:
+    """The pair's view of a session's notes: the server's, with this machine's own on top.
+
+    A note known to both is shown as written here (that copy is the newest); private and
+    not-yet-shared notes exist only here.
+    """
+    mine = {note.uid: note.as_dict() for note in local}
+    merged = [mine.pop(n["uid"], n) if n.get("uid") else n for n in server]
+    merged.extend(mine.values())
+    return sorted(merged, key=lambda n: (n.get("created_at") or "", str(n["id"])))
