@@ -20,6 +20,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import OperationalError
+
 from coach.sessions.db import Database
 from coach.sessions.errors import InputError, NotFound
 from coach.sessions.models import ROLES, Note, Session, utcnow
@@ -71,21 +73,18 @@ class NoteAutosaver:
         """This machine's note store when the database is shared: notes are written there."""
         self._text = ""
         self._private = private
-        with db.transaction() as orm:
-            if orm.get(Session, session_id) is None:
-                raise NotFound(f"session {session_id} does not exist")
-            if isinstance(note_id, str):  # a uid: a note of this machine's store
-                mine = self.local.get(note_id) if self.local else None
-                if mine is None or mine.session_id != session_id:
-                    raise NotFound(f"note {note_id} does not exist in session {session_id}")
-                self._text, self._private = mine.text, mine.private
-            elif note_id is not None:
-                note = orm.get(Note, note_id)
-                if note is None or note.session_id != session_id:
-                    raise NotFound(f"note {note_id} does not exist in session {session_id}")
-                self._text, self._private = note.text, note.private
-                if self.local is not None:  # continued here: from now on it is written here
-                    self.note_id = self.local.adopt(_note_dict(note), session_id)
+        if isinstance(note_id, str):  # a uid: a note of this machine's store
+            mine = self.local.get(note_id) if self.local else None
+            if mine is None or mine.session_id != session_id:
+                raise NotFound(f"note {note_id} does not exist in session {session_id}")
+            self._text, self._private = mine.text, mine.private
+        try:
+            self._load(note_id)
+        except OperationalError:
+            if self.local is None or isinstance(note_id, int):
+                raise
+            # The shared server is away: the note is written here and shared once it answers
+            # (a session deleted there meanwhile keeps it here, with the reason).
         self._version = 0
         self._saved_version = 0
         self._deadline: float | None = None
@@ -157,6 +156,20 @@ class NoteAutosaver:
         self.close()
 
     # --- internals -------------------------------------------------------------------------
+
+    def _load(self, note_id: int | str | None) -> None:
+        """Check the session exists; continue a note of the database when given its id."""
+        with self.db.transaction() as orm:
+            if orm.get(Session, self.session_id) is None:
+                raise NotFound(f"session {self.session_id} does not exist")
+            if not isinstance(note_id, int):
+                return
+            note = orm.get(Note, note_id)
+            if note is None or note.session_id != self.session_id:
+                raise NotFound(f"note {note_id} does not exist in session {self.session_id}")
+            self._text, self._private = note.text, note.private
+            if self.local is not None:  # continued here: from now on it is written here
+                self.note_id = self.local.adopt(_note_dict(note), self.session_id)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -229,6 +229,7 @@ class LiveSessionScreen(CoachScreen):
         self.saver: NoteAutosaver | None = None
         self._saves_seen = 0
         self._saved_at: datetime | None = None
+        self._unshared_shown = False
         self._shown_phase: int | None = -1
         self._polling = False
         self._loading = False
@@ -600,7 +601,9 @@ class LiveSessionScreen(CoachScreen):
         elif saver.saves != self._saves_seen:
             self._saves_seen = saver.saves
             self._saved_at = self.context.now().astimezone()
-            self._set_autosave("saved", "")
+            self._set_autosave("local" if saver.unshared else "saved", "")
+        elif saver.unshared != self._unshared_shown:  # the server came back (or went away)
+            self._set_autosave("local" if saver.unshared else "saved", "")
 
     def _set_autosave(self, state: str, detail: str) -> None:
         label = {
@@ -609,7 +612,9 @@ class LiveSessionScreen(CoachScreen):
             "saving": "saving…",
             "error": f"⚠ {detail}",
             "saved": f"✓ saved at {self._saved_at:%H:%M}" if self._saved_at else "✓ saved",
+            "local": "✓ saved on this machine · shared when the server answers",
         }[state]
+        self._unshared_shown = state == "local"
         widget = self.query_one("#autosave", Static)
         widget.set_class(state == "error", "-error")
         widget.update(label)
