@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from coach import __version__
-from coach.cli import knowledge, match, plugins, prepare, programme, prompts
+from coach.cli import doctor, knowledge, match, plugins, prepare, programme, prompts
 
 app = typer.Typer(
     name="coach",
@@ -33,6 +33,7 @@ app.command("export")(programme.export)
 app.command("demo-data")(programme.demo_data)
 app.command("prepare")(prepare.prepare)
 app.command("match")(match.match)
+app.command("doctor")(doctor.doctor)
 
 
 def _version(value: bool) -> None:

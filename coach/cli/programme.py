@@ -371,7 +371,14 @@ def report(
     from coach.sessions.export import programme_report, report_csv
     from coach.sessions.metrics import programme_metrics
 
-    stall_days = settings().stall_days
+    current = settings()
+    if names and current.shared_database:
+        raise fail(
+            "the programme database is shared, so the report stays anonymised:"
+            " names stay with the pairs (--names works on a local database only)",
+            code=2,
+        )
+    stall_days = current.stall_days
     with programme() as db:
         metrics = programme_metrics(db, now=datetime.now(UTC), stall_days=stall_days)
         if as_csv:

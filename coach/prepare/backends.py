@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from coach.probe import Probe
     from pydantic_ai.models import Model
 
     from coach.settings import Settings
@@ -139,6 +140,36 @@ def _server_model(spec: ModelSpec, settings: Settings) -> Model:
         supports_json_object_output=True,
     )
     return OpenAIChatModel(spec.model, provider=provider, profile=profile)
+
+
+def probe_model(settings: Settings) -> Probe:
+    """Which preparation backend is configured and whether it answers; loads no model."""
+    from coach.probe import Probe
+
+    try:
+        spec, note = default_spec(settings)
+    except BackendError as exc:
+        return Probe("model", "unknown", settings.model or "", False, str(exc))
+    if spec.kind == "none":
+        return Probe("model", "none", "-", True, note or "grounded plans only")
+    if spec.kind in ("embedded", "gguf"):
+        try:
+            _local_model(spec, settings)
+        except (BackendError, OSError) as exc:
+            return Probe("model", spec.kind, spec.model or "packaged", False, str(exc))
+        return Probe("model", spec.kind, spec.model or "packaged Gemma 3 270M", True, "ready")
+    url = spec.url
+    if spec.kind == "ollama":
+        url = settings.ollama_base_url or os.environ.get("OLLAMA_BASE_URL") or OLLAMA_DEFAULT_URL
+    import httpx
+
+    try:
+        with httpx.Client(trust_env=not _is_loopback(url), timeout=5) as client:
+            answer = client.get(f"{url.rstrip('/')}/models")
+            answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        return Probe("model", spec.kind, url, False, f"{spec.model}: {exc or type(exc).__name__}")
+    return Probe("model", spec.kind, url, True, f"{spec.model}: the server answers")
 
 
 def _is_loopback(url: str) -> bool:

@@ -25,7 +25,9 @@ from coach.sessions.errors import NotFound
 from coach.sessions.models import new_note_uid as new_uid
 
 if TYPE_CHECKING:
+    from coach.probe import Probe
     from coach.sessions.db import Database
+    from coach.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -330,3 +332,33 @@ def merge_notes(server: list[dict[str, Any]], local: list[LocalNote]) -> list[di
     merged = [mine.pop(n["uid"], n) if n.get("uid") else n for n in server]
     merged.extend(mine.values())
     return sorted(merged, key=lambda n: (n.get("created_at") or "", str(n["id"])))
+
+
+def probe_local_notes(settings: Settings) -> Probe:
+    """Where this machine keeps notes in shared mode, and how many still wait for the server."""
+    from coach.probe import Probe
+
+    path = settings.private_notes_path
+    if not settings.shared_database:
+        return Probe("private notes", "sqlite", str(path), True, "in the programme database")
+    if not path.exists():
+        return Probe("private notes", "sqlite (local)", str(path), True, "no notes written yet")
+    try:
+        store = LocalNotes(path)
+        try:
+            with store._lock:
+                total, private = store._conn.execute(
+                    "SELECT count(*), coalesce(sum(private), 0) FROM notes"
+                ).fetchone()
+            waiting = len(store.pending())
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        return Probe("private notes", "sqlite (local)", str(path), False, str(exc))
+    return Probe(
+        "private notes",
+        "sqlite (local)",
+        str(path),
+        True,
+        f"{total} note(s), {private} private, {waiting} waiting for the server",
+    )

@@ -21,7 +21,7 @@ from textual_plotext import PlotextPlot
 from coach.ui.screens.base import CoachScreen
 
 if TYPE_CHECKING:
-    from coach.sessions.metrics import MonthRatings, ProgrammeMetrics, WeekCount
+    from coach.sessions.metrics import MonthRatings, PairMetrics, ProgrammeMetrics, WeekCount
     from coach.ui.context import Resource
 
 BLUE, ORANGE, GREEN = (0, 130, 200), (215, 95, 0), (30, 140, 60)
@@ -41,6 +41,8 @@ class Dashboard:
 
     metrics: ProgrammeMetrics
     report: dict[str, Any]
+    anonymised: bool
+    """A shared programme: pairs appear under their keys, never by name."""
     weeks: list[WeekCount]
     months: list[MonthRatings]
     distribution: dict[str, list[int]]
@@ -93,6 +95,7 @@ class DashboardScreen(CoachScreen):
     """
 
     _shown: Dashboard | None = None
+    _anonymised = False
     _narrow = True
 
     def compose_body(self) -> Iterable[Widget]:
@@ -116,9 +119,6 @@ class DashboardScreen(CoachScreen):
     def on_mount(self) -> None:
         self.query_one("#dash-tabs").display = False
         self.query_one("#overview", DataTable).add_columns("Metric", "Value")
-        self.query_one("#stalled", DataTable).add_columns(
-            "Pair", "Mentor", "Mentee", "Held", "Days since last session"
-        )
         self._waiting()
 
     def on_screen_resume(self) -> None:
@@ -152,6 +152,8 @@ class DashboardScreen(CoachScreen):
 
     def _measure(self) -> Dashboard:
         """In a worker: every figure, from the metrics services only."""
+        from dataclasses import replace
+
         from coach.sessions.export import programme_report
         from coach.sessions.metrics import (
             programme_metrics,
@@ -162,9 +164,16 @@ class DashboardScreen(CoachScreen):
 
         db, now = self.context.db, self.context.now()
         metrics = programme_metrics(db, now=now, stall_days=self.context.settings.stall_days)
+        anonymised = self.context.settings.shared_database
+        if anonymised:  # a shared programme's dashboard shows what its anonymised report shows
+            metrics = replace(
+                metrics,
+                pairs=[replace(p, mentor_name="", mentee_name="") for p in metrics.pairs],
+            )
         return Dashboard(
             metrics=metrics,
-            report=programme_report(metrics, anonymise=False),
+            anonymised=anonymised,
+            report=programme_report(metrics, anonymise=anonymised),
             weeks=sessions_per_week(db, now=now),
             months=ratings_per_month(db),
             distribution=rating_distribution(db),
@@ -176,6 +185,7 @@ class DashboardScreen(CoachScreen):
         self.query_one("#dash-empty").display = empty
         self.query_one("#dash-tabs").display = not empty
         self._shown = data
+        self._anonymised = data.anonymised
         if empty:
             return
         self._overview(data.report)
@@ -208,8 +218,9 @@ class DashboardScreen(CoachScreen):
         name = 16 if self._narrow else None
         table.clear(columns=True)
         table.add_column("Pair", key="pair")
-        table.add_column("Mentor", width=name)
-        table.add_column("Mentee", width=name)
+        if not self._anonymised:
+            table.add_column("Mentor", width=name)
+            table.add_column("Mentee", width=name)
         table.add_columns("Held", "Canc.", "Days", "State", "Ratings")
         for pair in metrics.pairs:
             state = (
@@ -223,9 +234,7 @@ class DashboardScreen(CoachScreen):
             )
             ratings = "/".join(_rating(pair.mean_rating[side]) for side in SIDES)
             table.add_row(
-                str(pair.pair_id),
-                pair.mentor_name,
-                pair.mentee_name,
+                *self._who(pair),
                 f"{pair.held}/{pair.planned}",
                 str(pair.cancelled),
                 _number(pair.days_since_last),
@@ -292,7 +301,9 @@ class DashboardScreen(CoachScreen):
 
     def _stalled(self, metrics: ProgrammeMetrics) -> None:
         table = self.query_one("#stalled", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        who = ("Pair",) if self._anonymised else ("Pair", "Mentor", "Mentee")
+        table.add_columns(*who, "Held", "Days since last session")
         stalled = [pair for pair in metrics.pairs if pair.stalled]
         days = metrics.stall_days
         note = (
@@ -305,9 +316,7 @@ class DashboardScreen(CoachScreen):
         tab.label = f"Stalled ({len(stalled)})"
         for pair in stalled:
             table.add_row(
-                str(pair.pair_id),
-                pair.mentor_name,
-                pair.mentee_name,
+                *self._who(pair),
                 f"{pair.held}/{pair.planned}",
                 str(pair.days_since_last) if pair.days_since_last is not None else "no session yet",
                 key=str(pair.pair_id),
@@ -317,12 +326,20 @@ class DashboardScreen(CoachScreen):
         """Enter (or a click) on a pair opens it: following up is why a facilitator looks."""
         if event.data_table.id not in ("pairs", "stalled") or event.row_key.value is None:
             return
+        if self._anonymised:
+            self.notify("In a shared programme the dashboard shows pairs by key only.")
+            return
         try:
             self.coach.open_pair(int(event.row_key.value))
         except Exception as exc:  # a screen that cannot open must not close the app
             from coach.ui.screens.base import error_text
 
             self.notify(error_text(exc), title="Could not open the pair", severity="error")
+
+    def _who(self, pair: PairMetrics) -> tuple[str, ...]:
+        if self._anonymised:
+            return (pair.key,)
+        return (str(pair.pair_id), pair.mentor_name, pair.mentee_name)
 
 
 def overview_value(key: str, value: Any) -> str:
