@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from coach.probe import Probe
     from pydantic_ai.models import Model
 
+    from coach.probe import Probe
     from coach.settings import Settings
 
 Kind = Literal["none", "embedded", "gguf", "ollama", "openai"]
