@@ -62,6 +62,7 @@ def test_a_shared_note_reaches_the_server_once_and_a_private_one_never(
     ) as secret:
         secret.update("only for me")
     assert isinstance(uid, str)
+    assert shared.local_notes.wait_synced(timeout=5)
     rows = server_notes(shared)
     assert [(row.uid, row.text, row.private) for row in rows] == [
         (uid, "first draft, then more", False)
@@ -77,10 +78,13 @@ def test_making_a_shared_note_private_takes_it_off_the_server(
     with NoteAutosaver(shared, session_id, author_role="mentee", max_delay_s=60) as saver:
         saver.update("was shared")
         saver.flush()
+        assert shared.local_notes.wait_synced(timeout=5)
         assert len(server_notes(shared)) == 1
         saver.set_private(True)
+        assert shared.local_notes.wait_synced(timeout=5)
         assert server_notes(shared) == []
         saver.set_private(False)  # and back: the same uid, one row
+    assert shared.local_notes.wait_synced(timeout=5)
     assert [row.uid for row in server_notes(shared)] == [saver.note_id]
 
 
@@ -122,6 +126,7 @@ def test_notes_save_locally_while_the_server_is_away_and_sync_once_it_answers(
     assert shared.local_notes.wait_synced(timeout=5)
     saver.update("the last words")
     saver.close()
+    assert shared.local_notes.wait_synced(timeout=5)
     assert [(row.uid, row.text) for row in server_notes(shared)] == [
         (saver.note_id, "the last words")
     ]
@@ -170,6 +175,7 @@ def test_continuing_a_note_from_the_partners_machine_keeps_its_uid(
     ) as saver:
         assert saver.text == "from the other laptop"
         saver.update("from the other laptop, continued here")
+    assert shared.local_notes.wait_synced(timeout=5)
     assert [(r.uid, r.text) for r in server_notes(shared)] == [
         (row.uid, "from the other laptop, continued here")
     ]

@@ -243,7 +243,7 @@ class NoteAutosaver:
                 text=text,
                 now=now,
             )
-            self.local.sync(uid)  # best effort: a server that is away gets it later
+            self.local.request_sync()  # shared in the background; typing never waits for it
             return uid
         with self.db.transaction() as orm:
             if self.note_id is None:

@@ -105,7 +105,7 @@ class LocalNotes:
         self._sync_lock = threading.Lock()  # one sync at a time, so an older text never wins
         self._wake = threading.Event()
         self._closed = False
-        self._retrier: threading.Thread | None = None
+        self._syncer: threading.Thread | None = None
 
     # --- local writes --------------------------------------------------------------------------
 
@@ -205,7 +205,7 @@ class LocalNotes:
                 return True
             except Exception as exc:
                 self.last_error = exc
-                self._start_retrier()
+                self.request_sync()  # the syncer retries every retry_s until it answers
                 return False
             self.last_error = None
             self._mark(uid, row[0])
@@ -213,14 +213,24 @@ class LocalNotes:
 
     def sync_pending(self) -> int:
         """Sync every pending note; returns how many are still pending."""
-        left = 0
         for uid in self.pending():
             if not self.sync(uid):
-                left = len(self.pending())
                 break
-        return left
+        return len(self.pending())
 
-    def wait_synced(self, timeout: float, poll: float = 0.1) -> bool:
+    def request_sync(self) -> None:
+        """Share what is pending soon, in the background: saving never waits for the network."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._syncer is None or not self._syncer.is_alive():
+                self._syncer = threading.Thread(
+                    target=self._sync_loop, name="local-notes-sync", daemon=True
+                )
+                self._syncer.start()
+        self._wake.set()
+
+    def wait_synced(self, timeout: float, poll: float = 0.05) -> bool:
         """Block until nothing is pending (for tests and a clean exit); True if so."""
         import time
 
@@ -228,7 +238,7 @@ class LocalNotes:
         while self.pending():
             if time.monotonic() > deadline:
                 return False
-            self._wake.set()
+            self.request_sync()
             time.sleep(poll)
         return True
 
@@ -239,33 +249,31 @@ class LocalNotes:
                 (version, problem, uid, version),
             )
 
-    def _start_retrier(self) -> None:
-        with self._lock:
-            if self._closed or (self._retrier is not None and self._retrier.is_alive()):
-                return
-            self._retrier = threading.Thread(
-                target=self._retry, name="local-notes-sync", daemon=True
-            )
-            self._retrier.start()
-
-    def _retry(self) -> None:
+    def _sync_loop(self) -> None:
+        """Sync when asked; while the server is away, try again every ``retry_s``."""
         while not self._closed:
-            self._wake.wait(self.retry_s)
+            self._wake.wait(self.retry_s if self.last_error else None)
             self._wake.clear()
             if self._closed:
                 return
             try:
-                if self.sync_pending() == 0:
-                    return
-            except Exception:  # never let the retrier die with notes pending
+                self.sync_pending()
+            except Exception as exc:  # never let the syncer die with notes pending
+                self.last_error = exc
                 log.exception("syncing local notes failed")
 
     def close(self) -> None:
+        """Stop syncing; a last try first unless the server was away (the rest waits here)."""
+        if self.last_error is None and self.pending():
+            try:
+                self.sync_pending()
+            except Exception:  # kept here; shared by the next start
+                log.exception("syncing local notes on close failed")
         with self._lock:
             self._closed = True
         self._wake.set()
-        if self._retrier is not None:
-            self._retrier.join(timeout=self.retry_s + 1)
+        if self._syncer is not None and self._syncer is not threading.current_thread():
+            self._syncer.join(timeout=30)  # at most one sync in flight (bounded by its timeout)
         with self._lock:
             self._conn.close()
 
