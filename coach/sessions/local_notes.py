@@ -264,6 +264,8 @@ class LocalNotes:
 
     def close(self) -> None:
         """Stop syncing; a last try first unless the server was away (the rest waits here)."""
+        if self._closed:
+            return
         if self.last_error is None and self.pending():
             try:
                 self.sync_pending()

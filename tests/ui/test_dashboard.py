@@ -146,3 +146,36 @@ def test_dashboard_snapshot(make_app, demo_context, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(demo_context), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_shared_programme_dashboard_shows_pair_keys_and_never_a_name(
+    make_app, postgres, host, clock, monkeypatch
+):
+    """On a shared database the dashboard shows what the anonymised report shows."""
+    from coach.sessions.db import open_database
+    from coach.sessions.demo import create_demo_programme
+    from coach.sessions.export import programme_report
+    from coach.settings import load_settings
+    from coach.ui.context import CoachContext
+
+    monkeypatch.setenv("COACH_DATABASE_URL", postgres.create_database())
+    settings = load_settings()
+    db = open_database(settings)
+    create_demo_programme(db, now=FIXED_NOW)
+    metrics = programme_metrics(db, now=FIXED_NOW, stall_days=21)
+    report = programme_report(metrics)  # anonymised, as `coach report` prints it
+    names = {n for p in metrics.pairs for n in (p.mentor_name, p.mentee_name)}
+    context = CoachContext(settings, db=db, clock=clock, host=host, knowledge=False, model=False)
+    app = make_app(context)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dashboard(pilot)
+        pairs = rows(screen.query_one("#pairs", DataTable))
+        stalled = rows(screen.query_one("#stalled", DataTable))
+        shown = " ".join(" ".join(row) for row in pairs + stalled)
+        assert [row[0] for row in pairs] == [p["pair"] for p in report["pairs"]]
+        assert [row[0] for row in stalled] == report["programme"]["stalled_pairs"]
+        assert not any(name in shown for name in names)
+        await pilot.press("shift+tab", "right", "tab", "enter")  # a row opens no pair
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, DashboardScreen)
+    db.dispose()
