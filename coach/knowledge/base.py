@@ -1,8 +1,13 @@
-"""The knowledge-base service: the one entry point the CLI (and later the TUI) calls.
+"""The knowledge-base service: the one entry point the CLI and the TUI call.
 
 It owns the write lock, the manifest, the Chroma store, the lexical index and the embedder, and
 loads each only when an operation needs it: listing never loads the model, re-adding unchanged
 files never loads it either.
+
+The store is embedded (Chroma files and a SQLite manifest in the data dir) unless
+``knowledge_url`` names a Chroma server; then the chunks and the manifest live on the server and
+only the keyword index is cached locally (see ``coach.knowledge.server``, which also says who
+writes a shared knowledge base).
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from typing import TYPE_CHECKING
 from coach.knowledge.documents import topic_key
 from coach.knowledge.ingest import IngestObserver, IngestReport, Tags, ingest
 from coach.knowledge.manifest import Manifest, SourceRecord
+from coach.knowledge.server import MANIFEST_COLLECTION
 
 if TYPE_CHECKING:
     from coach.knowledge.embedder import Embedder
     from coach.knowledge.lexical import LexicalIndex
+    from coach.knowledge.server import ServerConnection, ServerManifest
     from coach.knowledge.store import VectorStore
     from coach.settings import Settings
 
@@ -101,18 +108,36 @@ class KnowledgeBase:
                 f"invalid collection name {name!r}: use 3-63 letters, digits, '.', '_' or '-',"
                 " starting and ending with a letter or digit"
             )
+        if name == MANIFEST_COLLECTION:
+            raise InvalidCollection(f"the collection name {name!r} is reserved for Coach")
         self.settings = settings
         self.collection = name
         settings.ensure_dirs()
         self._root = settings.knowledge_dir
         if embedder is not None:
-            if embedder.name != self.embedder_name:
-                raise ValueError(f"embedder {embedder.name} is not {self.embedder_name}")
-            self.__dict__["embedder"] = embedder
+            self.use_embedder(embedder)
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Embed with ``embedder`` instead of the configured one (same vector space)."""
+        if embedder.name != self.embedder_name:
+            raise ValueError(f"embedder {embedder.name} is not {self.embedder_name}")
+        self.__dict__["embedder"] = embedder
 
     @property
     def is_default(self) -> bool:
         return self.collection == self.settings.default_collection
+
+    @property
+    def is_shared(self) -> bool:
+        """True when the knowledge base lives on a Chroma server (``knowledge_url``)."""
+        return self.settings.knowledge_url is not None
+
+    @property
+    def location(self) -> str:
+        """Where the knowledge base lives, for messages: a path, or a URL and database."""
+        if self.settings.knowledge_url is None:
+            return str(self._root)
+        return f"{self.settings.knowledge_url} (database {self.settings.knowledge_database})"
 
     @property
     def embedder_name(self) -> str:
@@ -121,14 +146,35 @@ class KnowledgeBase:
         return EMBEDDER_NAMES[self.settings.embedding_backend]
 
     @cached_property
-    def manifest(self) -> Manifest:
+    def _server(self) -> ServerConnection:
+        from coach.knowledge.server import connect
+
+        assert self.settings.knowledge_url is not None
+        return connect(self.settings.knowledge_url, self.settings.knowledge_database)
+
+    def connect(self) -> None:
+        """Reach the server now (release checked, database made if missing); embedded: nothing.
+
+        Raises ``KnowledgeServerError`` (one line with the URL and the reason) when it fails.
+        """
+        if self.is_shared:
+            _ = self.manifest
+
+    @cached_property
+    def manifest(self) -> Manifest | ServerManifest:
+        if self.is_shared:
+            from coach.knowledge.server import ServerManifest
+
+            return ServerManifest(self._server)
         return Manifest(self._root / "manifest.sqlite3")
 
     @cached_property
     def store(self) -> VectorStore:
         from coach.knowledge.store import VectorStore
 
-        return VectorStore(self._root / "chroma")
+        if self.is_shared:
+            return VectorStore.remote(self._server)
+        return VectorStore.embedded(self._root / "chroma")
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -142,7 +188,11 @@ class KnowledgeBase:
 
     @contextlib.contextmanager
     def writing(self, observer: IngestObserver) -> Iterator[None]:
-        """Hold the cross-process write lock; Chroma's embedded store takes one writer only."""
+        """Hold the cross-process write lock; Chroma's embedded store takes one writer only.
+
+        The lock is a file on this machine. With a Chroma server it keeps this machine's
+        processes apart, not machines: one machine (the facilitator's) writes a shared server.
+        """
         from filelock import FileLock, Timeout
 
         lock_path = self._root / "write.lock"
@@ -198,6 +248,11 @@ class KnowledgeBase:
 
         Cheap when nothing changed (hashes only, no model); files of a removed or disabled
         plugin are taken out; the user's own files are never touched.
+
+        Managed files are keyed by their absolute path on the machine that syncs, so machines
+        sharing a Chroma server would replace each other's copies on every start. With a server
+        only an explicit `coach knowledge sync` (the facilitator's) calls this; starting the CLI
+        or the TUI calls ``managed_gaps`` instead, which never writes.
         """
         if not self.is_default:
             return None
@@ -217,6 +272,22 @@ class KnowledgeBase:
             or record.content_hash != content_hash(Path(source).read_bytes(), tags)
         ]
         return self.add([Path(s) for s in changed], observer, tags=wanted) if changed else None
+
+    def managed_gaps(self, files: list[ManagedFile]) -> list[str]:
+        """What the default collection lacks of ``files``, by origin, without writing anything.
+
+        Compared by origin, not path: on a shared server the facilitator's machine pushed them
+        from its own paths. Empty when nothing is missing (or this is not the default collection).
+        """
+        if not self.is_default:
+            return []
+        present = {r.origin for r in self.sources().values()}
+        wanted = dict.fromkeys(f.origin for f in files)
+        return [
+            "the built-in guides" if origin == "builtin" else f"the knowledge of {origin}"
+            for origin in wanted
+            if origin not in present
+        ]
 
     def remove(self, targets: list[str]) -> list[str]:
         """Remove sources by exact path, or every source under a folder path."""
@@ -250,12 +321,23 @@ class KnowledgeBase:
     # --- search -------------------------------------------------------------------------------
 
     def _lexical_dir(self) -> Path:
-        return self._root / "lexical" / self.collection
+        """The local keyword-index cache; for a server, keyed by its URL and database too."""
+        if self.settings.knowledge_url is None:
+            return self._root / "lexical" / self.collection
+        import hashlib
+
+        server = hashlib.sha256(
+            f"{self.settings.knowledge_url}\0{self.settings.knowledge_database}".encode()
+        ).hexdigest()[:20]
+        return self.settings.cache_dir / "lexical-server" / server / self.collection
 
     def _rebuild_lexical(self) -> LexicalIndex:
         from coach.knowledge.documents import indexed_text
         from coach.knowledge.lexical import LexicalIndex
 
+        # The generation first: content read after it is at least as new, so an index is never
+        # filed under a newer generation than its content (another process may commit meanwhile).
+        generation = self.manifest.generation(self.collection)
         committed = self.manifest.sources(self.collection)
         ids: list[str] = []
         texts: list[str] = []
@@ -266,7 +348,6 @@ class KnowledgeBase:
                 ids.append(chunk_id)
                 texts.append(indexed_text(str(meta["title"]), str(meta["heading"]), text))
                 topics.append(list(record.topics))
-        generation = self.manifest.generation(self.collection)
         folder = self._lexical_dir() / f"generation-{generation}"
         index = LexicalIndex.build(ids, texts, topics, folder)
         for old in self._lexical_dir().glob("generation-*"):
@@ -274,15 +355,25 @@ class KnowledgeBase:
                 import shutil
 
                 shutil.rmtree(old, ignore_errors=True)
-        self.__dict__["lexical"] = index  # a long-lived process (the TUI) searches the new one
+        self._lexical = (generation, index)  # a long-lived process (the TUI) searches the new one
         return index
 
-    @cached_property
+    _lexical: tuple[int | str, LexicalIndex] | None = None
+
+    @property
     def lexical(self) -> LexicalIndex:
+        """The keyword index of the current generation: reloaded or rebuilt after any commit,
+        by this process or another one (another machine, with a server)."""
         from coach.knowledge.lexical import LexicalIndex
 
-        folder = self._lexical_dir() / f"generation-{self.manifest.generation(self.collection)}"
-        return LexicalIndex.load(folder) or self._rebuild_lexical()
+        generation = self.manifest.generation(self.collection)
+        if self._lexical is not None and self._lexical[0] == generation:
+            return self._lexical[1]
+        index = LexicalIndex.load(self._lexical_dir() / f"generation-{generation}")
+        if index is None:
+            return self._rebuild_lexical()
+        self._lexical = (generation, index)
+        return index
 
     def search(
         self, query: str, top_k: int | None = None, topic: str | None = None
