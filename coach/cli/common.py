@@ -40,27 +40,51 @@ def plugin_host(current: Settings) -> PluginHost:
 
 
 def knowledge_base(collection: str | None) -> tuple[KnowledgeBase, PluginHost]:
-    """The knowledge base for a command, with plugin file types installed."""
+    """The knowledge base for a command, with plugin file types installed.
+
+    With a Chroma server (``knowledge_url``) it connects here, so an unreachable server or one of
+    another chromadb release ends the command with one line (status 1), not a traceback.
+    """
     from coach.knowledge.base import InvalidCollection, KnowledgeBase
+    from coach.knowledge.server import KnowledgeServerError
 
     current = settings()
     try:
         kb = KnowledgeBase(current, collection)
+        kb.connect()
     except InvalidCollection as exc:
         raise fail(str(exc), code=2) from None
+    except KnowledgeServerError as exc:
+        raise fail(str(exc)) from None
     host = plugin_host(current)
     host.install_loaders()
     return kb, host
 
 
 def sync_default_collection(kb: KnowledgeBase, host: PluginHost) -> None:
-    """Keep built-in guides and plugin knowledge current in the default collection."""
+    """Keep built-in guides and plugin knowledge current in the default collection.
+
+    Embedded store: synced on every command, cheaply (hashes only). Chroma server: never written
+    here, since every machine would push its own copies (keyed by its own paths) over the
+    others'; the facilitator pushes them with `coach knowledge sync`, and this only notes, once,
+    what the shared default collection lacks.
+    """
     from coach.console import IngestProgress, print_ingest_report
     from coach.knowledge.base import KnowledgeBaseBusy, builtin_files
 
+    files = builtin_files() + host.knowledge_files()
+    if kb.is_shared:
+        if gaps := kb.managed_gaps(files):
+            typer.secho(
+                f"note: the shared knowledge base at {kb.location} lacks {', '.join(gaps)};"
+                " the facilitator pushes them with `coach knowledge sync`",
+                err=True,
+                fg="yellow",
+            )
+        return
     try:
         with IngestProgress("Updating the built-in knowledge") as progress:
-            report = kb.sync_managed(builtin_files() + host.knowledge_files(), progress)
+            report = kb.sync_managed(files, progress)
     except KnowledgeBaseBusy as exc:
         raise fail(str(exc)) from None
     if report is not None and (report.added or report.updated or report.skipped):

@@ -1,10 +1,12 @@
-"""`coach knowledge ...`: add, search, list and remove documents."""
+"""`coach knowledge ...`: add, search, list, remove and sync documents."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
@@ -14,6 +16,25 @@ app = typer.Typer(
     help="Build and search the knowledge base that suggestions are drawn from.",
     no_args_is_help=True,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def server_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A Chroma server that fails mid-command ends it with one line (status 1), not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        from coach.knowledge.server import KnowledgeServerError
+
+        try:
+            return command(*args, **kwargs)
+        except KnowledgeServerError as exc:
+            raise fail(str(exc)) from None
+
+    return run
+
 
 CollectionOption = Annotated[
     str | None,
@@ -27,6 +48,7 @@ CollectionOption = Annotated[
 
 
 @app.command("add")
+@server_errors
 def knowledge_add(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders (searched recursively) to add.")
@@ -51,6 +73,7 @@ def knowledge_add(
 
 
 @app.command("search")
+@server_errors
 def knowledge_search(
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
@@ -89,6 +112,7 @@ def knowledge_search(
 
 
 @app.command("list")
+@server_errors
 def knowledge_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     collection: CollectionOption = None,
@@ -117,6 +141,7 @@ def knowledge_list(
 
 
 @app.command("remove")
+@server_errors
 def knowledge_remove(
     sources: Annotated[
         list[str],
@@ -140,3 +165,30 @@ def knowledge_remove(
         )
     for source in removed:
         typer.echo(f"removed  {source}")
+
+
+@app.command("sync")
+@server_errors
+def knowledge_sync() -> None:
+    """Push the built-in guides and plugin knowledge into the default collection.
+
+    With the embedded store every command does this by itself. With a shared Chroma server
+    (`knowledge_url`) no machine does it on start: the facilitator runs this command, from one
+    machine, after installing or upgrading Coach or a plugin.
+    """
+    from coach.console import IngestProgress, print_ingest_report
+    from coach.knowledge.base import KnowledgeBaseBusy, builtin_files
+
+    kb, host = knowledge_base(None)
+    files = builtin_files() + host.knowledge_files()
+    try:
+        with IngestProgress(f"Syncing the built-in knowledge into '{kb.collection}'") as progress:
+            report = kb.sync_managed(files, progress)
+    except KnowledgeBaseBusy as exc:
+        raise fail(str(exc)) from None
+    if report is not None:
+        print_ingest_report(report)
+    typer.echo(
+        f"built-in and plugin knowledge is current in '{kb.collection}' at {kb.location}"
+        f" ({len(files)} file(s))"
+    )

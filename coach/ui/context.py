@@ -215,21 +215,39 @@ class CoachContext:
         self.provide("plugins", host, detail=problems)
 
     def load_knowledge(self) -> None:
-        """Open the knowledge base, load the embedding model and sync the built-in guides."""
+        """Open the knowledge base, load the embedding model and sync the built-in guides.
+
+        With a Chroma server (``knowledge_url``) nothing is synced from here: the facilitator
+        pushes the built-in guides with `coach knowledge sync`; a gap is said in the detail.
+        """
         if not self.needs("knowledge"):
             return
         self.update("knowledge", state="loading", detail="loading the embedding model")
+        from coach.knowledge.server import KnowledgeServerError
+
         try:
             from coach.knowledge.base import KnowledgeBase, builtin_files
 
-            kb = KnowledgeBase(self.settings, embedder=_light_embedder(self.settings))
+            kb = KnowledgeBase(self.settings)
+            kb.connect()  # a server first: unreachable, it fails before the model loads
+            if (light := _light_embedder(self.settings)) is not None:
+                kb.use_embedder(light)
             kb.embedder  # noqa: B018  (loads the model here, in the worker)
             managed = builtin_files() + self.host.knowledge_files()
-            kb.sync_managed(managed, _KnowledgeProgress(self))
+            detail = ""
+            if not kb.is_shared:
+                kb.sync_managed(managed, _KnowledgeProgress(self))
+            elif gaps := kb.managed_gaps(managed):
+                detail = f"; lacks {', '.join(gaps)}: the facilitator runs `coach knowledge sync`"
+            detail = f"{kb.store.count(kb.collection)} passages{detail}"
+        except KnowledgeServerError as exc:
+            # The URL and the reason in one line; the app goes on without the knowledge base.
+            self.update("knowledge", state="failed", detail=str(exc), progress=None)
+            return
         except Exception as exc:
             self.update("knowledge", state="failed", detail=_brief(exc), progress=None)
             raise
-        self.provide("knowledge", kb, detail=f"{kb.store.count(kb.collection)} passages")
+        self.provide("knowledge", kb, detail=detail)
 
     def load_model(self) -> None:
         """Build the configured generator and load its weights (the embedded model in-process)."""
