@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres, private_postgres  # noqa: F401  (fixtures)
 from tests.servers import packaged_gguf, packaged_llama  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -151,9 +152,80 @@ def write_corpus(folder: Path, files: int, version: str = "v1", paragraphs: int 
     return paths
 
 
+STORAGE_MODULES = frozenset(
+    {
+        "test_service",
+        "test_engine",
+        "test_autosave",
+        "test_migrations",
+        "test_metrics",
+        "test_exports",
+        "test_programme_concurrency",
+        "test_activity",
+        "test_db_cli",
+    }
+)
+"""Modules whose tests run once per database backend (SQLite and a real PostgreSQL)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Storage modules run every test that uses ``database_backend`` (or ``db``) on both backends;
+    every other module keeps SQLite only, so the suite does not double."""
+    if "database_backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    backends = ["sqlite", "postgresql"] if module in STORAGE_MODULES else ["sqlite"]
+    marker = metafunc.definition.get_closest_marker("sqlite_only")
+    if marker is not None:
+        backends = ["sqlite"]
+    metafunc.parametrize("database_backend", backends, indirect=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): a storage test about SQLite itself (WAL, file mode, busy timeout)",
+    )
+
+
 @pytest.fixture
-def db(coach_home: Path):
-    """The real programme database (SQLite, migrated to head) in the test's COACH_HOME."""
+def database_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, coach_home: Path
+) -> Iterator[str]:
+    """``sqlite`` or ``postgresql``. For PostgreSQL, COACH_DATABASE_URL names a fresh database
+    (migrated to head) on the session's server, so ``load_settings()`` and CLI subprocesses in
+    this test use it too."""
+    backend = getattr(request, "param", "sqlite")
+    if backend != "postgresql":
+        yield backend
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.create_database()
+    monkeypatch.setenv("COACH_DATABASE_URL", url)
+    yield backend
+    server.drop_database(url.rpartition("/")[2])  # keeps the shared cluster small
+
+
+@pytest.fixture
+def database_settings(request: pytest.FixtureRequest, database_backend: str):
+    """Settings for another, separate programme database on the test's backend, made fresh:
+    ``database_settings(home)`` (a second machine, or a second programme)."""
+    from coach.settings import load_settings
+
+    def make(home: Path, **overrides: object):
+        if database_backend == "postgresql":
+            overrides.setdefault(
+                "database_url", request.getfixturevalue("postgres").create_database()
+            )
+        return load_settings(home=home, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def db(coach_home: Path, database_backend: str):
+    """The real programme database, migrated to head: SQLite in the test's COACH_HOME, or (for
+    storage modules, as a second run) a fresh database on the session's PostgreSQL server."""
     from coach.sessions.db import open_database
     from coach.settings import load_settings
 

@@ -1,5 +1,9 @@
 """Note autosave: throttled writes, flush on close, privacy, and real processes that are killed
-or write side by side into one SQLite database."""
+or write side by side into one SQLite database.
+
+The in-process tests run on SQLite and on a real PostgreSQL, where the autosaver writes straight
+to the server. A shared database normally puts each machine's notes in a local store first;
+that path has its own tests (test_local_notes.py, test_shared_notes_postgres.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +39,12 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture
+def db(db: Database, database_backend: str) -> Database:
+    """The programme database with the autosaver writing straight to it, on either backend."""
+    return db if db.local_notes is None else Database(db.engine)
 
 
 @pytest.fixture
@@ -215,6 +225,7 @@ def start_typist(
     )
 
 
+@pytest.mark.sqlite_only(reason="a killed process's notes survive in the SQLite file (WAL)")
 def test_sigkill_loses_at_most_the_last_window_of_typing(db: Database, session_id: int) -> None:
     """Killed ~3 s in; 2.9 s falls just before a save (saves come ~1.05 s apart: one window plus
     one typing interval), the worst moment, where about a full window of typing is unsaved."""
@@ -244,6 +255,7 @@ def test_sigkill_loses_at_most_the_last_window_of_typing(db: Database, session_i
     assert len(note.text) > 0 and note.text.endswith(" ")
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write lock and busy timeout; no 'database is locked'")
 def test_two_processes_save_notes_into_one_database_at_once(db: Database, session_id: int) -> None:
     words = 60
     typists = {

@@ -37,7 +37,6 @@ from coach.sessions.models import (
     Session,
     SessionPhase,
 )
-from coach.settings import load_settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SHARED_CORE = "We set up a saved search for the brand name together"
@@ -378,10 +377,10 @@ def _snapshot(db, *, real_only: bool = False) -> list[tuple]:
     return rows
 
 
-def test_demo_is_deterministic_for_a_seed(db, tmp_path: Path) -> None:
+def test_demo_is_deterministic_for_a_seed(db, database_settings, tmp_path: Path) -> None:
     first = create_demo_programme(db, now=NOW, seed=3)
-    other = open_database(load_settings(home=tmp_path / "other"))
-    third = open_database(load_settings(home=tmp_path / "third"))
+    other = open_database(database_settings(tmp_path / "other"))
+    third = open_database(database_settings(tmp_path / "third"))
     try:
         assert create_demo_programme(other, now=NOW, seed=3) == first
         assert _snapshot(other) == _snapshot(db)

@@ -311,10 +311,21 @@ def test_import_of_a_missing_file_says_so(db, tmp_path: Path) -> None:
 def test_a_failed_import_rolls_back_rows_already_inserted(db, tmp_path: Path) -> None:
     """Inserts and checks share one transaction: a failure on the third row leaves nothing."""
     with db.engine.begin() as connection:
-        connection.exec_driver_sql(
-            "CREATE TRIGGER refuse_c BEFORE INSERT ON people WHEN NEW.name = 'C'"
-            " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
-        )
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse_c() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " IF NEW.name = 'C' THEN RAISE EXCEPTION 'simulated failure'"
+                " USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_c BEFORE INSERT ON people"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_c()"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_c BEFORE INSERT ON people WHEN NEW.name = 'C'"
+                " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
+            )
     path = write(tmp_path, "name,role\nA,mentor\nB,mentee\nC,mentee\n")
     with pytest.raises(IntegrityError, match="simulated failure"):
         import_people_csv(db, path)
