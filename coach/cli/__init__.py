@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from coach import __version__
-from coach.cli import doctor, knowledge, match, plugins, prepare, programme, prompts
+from coach.cli import db, doctor, knowledge, match, plugins, prepare, programme, prompts
 
 app = typer.Typer(
     name="coach",
@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(db.app, name="db")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(plugins.plugins_app, name="plugins")
 app.add_typer(plugins.topics_app, name="topics")

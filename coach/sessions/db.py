@@ -167,7 +167,7 @@ def _reason(exc: BaseException, url: str | URL) -> str:
 
 
 @contextlib.contextmanager
-def _connected(engine: Engine) -> Iterator[Connection]:
+def connected(engine: Engine) -> Iterator[Connection]:
     """A connection; a server that cannot be reached raises ``DatabaseUnavailable``."""
     try:
         connection = engine.connect()
@@ -238,7 +238,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     from alembic import command
 
     config = _alembic_config()
-    with _connected(engine) as connection, connection.begin():
+    with connected(engine) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
@@ -256,7 +256,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     config = _alembic_config()
-    with _connected(engine) as connection, connection.begin():
+    with connected(engine) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
@@ -352,7 +352,7 @@ def probe_database(settings: Settings) -> Probe:
     where = display_url(url)
     engine = make_engine(url)
     try:
-        with _connected(engine) as connection:
+        with connected(engine) as connection:
             version = connection.exec_driver_sql("SHOW server_version").scalar()
             current = current_revision(connection)
     except DatabaseUnavailable as exc:
