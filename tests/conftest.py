@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chroma_server import chroma_database, chroma_server  # noqa: F401  (fixtures)
 from tests.postgres import postgres, private_postgres  # noqa: F401  (fixtures)
 from tests.servers import packaged_gguf, packaged_llama  # noqa: F401  (fixtures)
 
@@ -64,6 +65,28 @@ def make_kb(torch_embedder) -> Callable[..., object]:
         return kb
 
     return make
+
+
+@pytest.fixture(params=["embedded", "server"])
+def knowledge_backend(request: pytest.FixtureRequest, coach_home: Path) -> str:
+    """Run a test against the embedded store and against a real Chroma server.
+
+    Server: COACH_KNOWLEDGE_URL and COACH_KNOWLEDGE_DATABASE (a fresh database) are set in the
+    environment, so ``make_kb`` and CLI subprocesses started by the test use the server too.
+    A test inherently about local files skips the server run with ``embedded_only``.
+    """
+    if request.param == "server":
+        server = request.getfixturevalue("chroma_server")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("COACH_KNOWLEDGE_URL", server.url)
+        monkeypatch.setenv("COACH_KNOWLEDGE_DATABASE", request.getfixturevalue("chroma_database"))
+    return request.param
+
+
+def embedded_only(backend: str, reason: str) -> None:
+    """Skip the server run of a ``knowledge_backend`` test that is about local files."""
+    if backend == "server":
+        pytest.skip(f"embedded only: {reason}")
 
 
 def run_coach(

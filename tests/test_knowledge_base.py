@@ -1,4 +1,7 @@
-"""The knowledge base end to end: real model, real Chroma, real files, temporary COACH_HOME."""
+"""The knowledge base end to end: real model, real Chroma, real files, temporary COACH_HOME.
+
+Every test runs twice: on the embedded store and on a real Chroma server (``knowledge_backend``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from coach.knowledge.base import builtin_files
+from tests.conftest import embedded_only
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("knowledge_backend")]
 DATA = Path(__file__).parent / "data"
 
 
@@ -140,7 +144,8 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_rest_ingested(make_kb, tmp_
     assert kb.sources()[str(d / "long.txt")].chunks <= 2, "identical passages are stored once"
 
 
-def test_unreadable_file_is_skipped(make_kb, tmp_path, monkeypatch) -> None:
+def test_unreadable_file_is_skipped(make_kb, tmp_path, monkeypatch, knowledge_backend) -> None:
+    embedded_only(knowledge_backend, "reading a local file with no permission; no store involved")
     (tmp_path / "ok.md").write_text("# Ok\n\nFine.\n")
     locked = tmp_path / "locked.md"
     locked.write_text("# Locked\n\nSecret.\n")
@@ -182,7 +187,14 @@ def test_retrieval_quality_on_paraphrased_questions(make_kb) -> None:
     assert rate >= 0.9
 
 
-def test_onnx_int8_backend_matches_torch_and_switching_re_embeds(make_kb, torch_embedder, tmp_path):
+def test_onnx_int8_backend_matches_torch_and_switching_re_embeds(
+    make_kb, torch_embedder, tmp_path, knowledge_backend
+):
+    embedded_only(
+        knowledge_backend,
+        "about the ONNX export made in the local data dir; the re-embedding it causes goes"
+        " through the add/update path that both backends run in the other tests",
+    )
     import numpy as np
 
     from coach.knowledge.base import KnowledgeBase

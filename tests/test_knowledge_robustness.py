@@ -1,8 +1,14 @@
-"""Kills, concurrent writers and a machine without network: the store must stay usable."""
+"""Kills, concurrent writers and a machine without network: the store must stay usable.
+
+Both backends (``knowledge_backend``): the embedded store and a real Chroma server; the write lock
+(a local file) and the machine without network stay embedded-only.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -13,12 +19,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_coach, write_corpus
+from tests.conftest import REPO, embedded_only, run_coach, write_corpus
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("knowledge_backend")]
+
+
+@functools.cache
+def _server_manifest(url: str, database: str):
+    from coach.knowledge.server import ServerManifest, connect
+
+    return ServerManifest(connect(url, database))
 
 
 def _committed_hashes(home: Path, collection: str) -> dict[str, str]:
+    """What the manifest says, read aside from any KnowledgeBase (on the server, if one is set)."""
+    if url := os.environ.get("COACH_KNOWLEDGE_URL"):
+        manifest = _server_manifest(url, os.environ["COACH_KNOWLEDGE_DATABASE"])
+        return {s: r.content_hash for s, r in manifest.sources(collection).items()}
     db = home / "knowledge" / "manifest.sqlite3"
     if not db.exists():
         return {}
@@ -87,7 +104,10 @@ def test_kill_mid_ingest_keeps_previous_state_and_next_run_completes(
     assert kb.manifest.pending("crash") == []
 
 
-def test_second_writer_waits_or_reports_the_lock(make_kb, coach_home, tmp_path) -> None:
+def test_second_writer_waits_or_reports_the_lock(
+    make_kb, coach_home, tmp_path, knowledge_backend
+) -> None:
+    embedded_only(knowledge_backend, "the write lock is a file on the local machine")
     from coach.knowledge.base import KnowledgeBaseBusy
 
     first, second = tmp_path / "first", tmp_path / "second"
@@ -158,7 +178,8 @@ def _network_namespace_available() -> bool:
 
 
 @pytest.mark.skipif(not _network_namespace_available(), reason="unshare -n is not permitted here")
-def test_ingest_and_search_without_network(tmp_path: Path) -> None:
+def test_ingest_and_search_without_network(tmp_path: Path, knowledge_backend: str) -> None:
+    embedded_only(knowledge_backend, "without a network there is no server to reach")
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "remote.md").write_text(

@@ -1,4 +1,7 @@
-"""Plugin knowledge in the default collection: tagged, filterable by topic, removed with it."""
+"""Plugin knowledge in the default collection: tagged, filterable by topic, removed with it.
+
+Both backends: the embedded store and a real Chroma server (``knowledge_backend``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from coach.knowledge.base import builtin_files
 from coach.plugins.host import PluginHost
 from coach.settings import load_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("knowledge_backend")]
 
 PACK = """\
 [plugin]
