@@ -420,6 +420,20 @@ def section_match(work: Path) -> None:
     )
 
 
+def section_notes(work: Path) -> None:
+    """50 pairs autosaving notes once a second into PostgreSQL, SQLite as the baseline."""
+    from bench.programme_load import notes
+
+    notes(work, report)
+
+
+def section_report(work: Path) -> None:
+    """The programme report over 1,000 pairs x 6 sessions on PostgreSQL and SQLite."""
+    from bench.programme_load import report_section
+
+    report_section(work, report)
+
+
 SECTIONS = {
     "ingest": section_ingest,
     "onnx": section_onnx,
@@ -427,6 +441,8 @@ SECTIONS = {
     "prepare": section_prepare,
     "tui": section_tui,
     "match": section_match,
+    "notes": section_notes,
+    "report": section_report,
 }
 
 
