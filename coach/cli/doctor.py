@@ -24,15 +24,18 @@ def doctor(
         typer.echo(json.dumps([asdict(p) for p in found], indent=2, ensure_ascii=False))
     else:
         from rich.table import Table
+        from rich.text import Text
 
         from coach.console import out
 
-        table = Table(title="Coach doctor", title_justify="left")
-        for column in ("Part", "Backend", "Where", "", "Detail"):
-            table.add_column(column, overflow="fold")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column()
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
         for probe in found:
-            mark = "[green]✓[/]" if probe.ok else "[red]✗[/]"
-            table.add_row(probe.part, probe.backend, probe.where, mark, probe.detail)
-        out.print(table)
+            about = Text(f"{probe.backend} · {probe.where}\n")
+            about.append(probe.detail, style=None if probe.ok else "red")
+            grid.add_row(Text("✓", "green") if probe.ok else Text("✗", "red"), probe.part, about)
+        out.print(grid)
     if not all(probe.ok for probe in found):
         raise typer.Exit(1)
