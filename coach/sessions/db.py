@@ -2,6 +2,7 @@
 
 SQLite runs in WAL mode with a busy timeout, so a second process (the CLI beside the TUI) waits
 for a write lock instead of failing; foreign keys are enforced; the file is private (0600).
+On PostgreSQL, write transactions take turns the same way (an advisory lock held until commit).
 PostgreSQL (``postgresql://`` or ``postgres://`` URLs, driven by psycopg 3) is a programme's
 shared database: connections are checked before use, so a restarted server is reconnected, and a
 server that is down fails within ``CONNECT_TIMEOUT_S`` with ``DatabaseUnavailable`` instead of
@@ -36,6 +37,7 @@ BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
 """How long connecting to a PostgreSQL server may take before it counts as unreachable."""
 MIGRATION_LOCK_KEY = 0x636F616368  # "coach": one fixed advisory lock key for schema upgrades
+WRITE_LOCK_KEY = 0x636F616377  # "coacw": held by every PostgreSQL write transaction
 POSTGRES_DRIVER = "postgresql+psycopg"
 
 
@@ -124,11 +126,13 @@ def make_engine(url: str) -> Engine:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         path.chmod(0o600)
     if make_url(url).get_backend_name() == "postgresql":
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,  # a connection the server dropped (restart) is replaced
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "coach"},
         )
+        event.listen(engine, "begin", _postgres_begin_writer)
+        return engine
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -153,6 +157,18 @@ def _sqlite_begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgres_begin_writer(connection: Any) -> None:
+    # The service checks, then writes (an email not in use, a pair not yet active, ...): correct
+    # when writers take turns, as SQLite's BEGIN IMMEDIATE makes them. READ COMMITTED would let
+    # two machines pass the same check, so every write transaction takes one advisory lock
+    # first (released at commit), waiting as long as SQLite's busy timeout. Read-only units
+    # (Database.read) take nothing, so readers never wait for writers nor writers for readers.
+    if connection.get_execution_options().get("coach_read_only"):
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def _reason(exc: BaseException, url: str | URL) -> str:
