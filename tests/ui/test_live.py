@@ -375,3 +375,51 @@ def test_snapshot_live(snap_compare, make_app, demo_context, db, size) -> None:
         await open_live(pilot, session_id)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_a_shared_database_lost_mid_session_is_said_and_notes_keep_saving(
+    make_app, private_postgres, host, clock, monkeypatch
+) -> None:
+    """Real PostgreSQL stopped under a running live screen, then started again."""
+    from sqlalchemy import create_engine, text
+
+    from coach.sessions.db import open_database
+    from coach.settings import load_settings
+    from coach.ui.context import CoachContext
+
+    url = private_postgres.create_database()
+    monkeypatch.setenv("COACH_DATABASE_URL", url)
+    settings = load_settings()
+    db = open_database(settings)
+    db.local_notes.retry_s = 0.2
+    _, session_id = new_session(db)
+    context = CoachContext(settings, db=db, clock=clock, host=host, knowledge=False, model=False)
+    app = make_app(context)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_live(pilot, session_id)
+        screen.query_one("#tabs").active = "notes"
+        await pilot.pause()
+        screen.query_one("#note").focus()
+        await pilot.press(*"Before. ")
+        await until(pilot, lambda: not screen.saver.dirty)
+
+        private_postgres.stop()
+        screen.refresh_status()
+        await until(pilot, lambda: "database lost" in timer(screen))
+        assert any("does not answer" in n.message for n in app._notifications)
+        await pilot.press(*"During.")
+        await until(pilot, lambda: screen.saver.unshared and not screen.saver.dirty)
+        screen.refresh_status()
+        await until(pilot, lambda: "not yet shared" in str(screen.query_one("#autosave").render()))
+
+        private_postgres.start()
+        await until(pilot, lambda: not screen.saver.unshared)
+        screen.refresh_status()
+        await until(pilot, lambda: "database lost" not in timer(screen))
+        assert any("answers again" in n.message for n in app._notifications)
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT text FROM notes")).scalars().all()
+    engine.dispose()
+    assert rows == ["Before. During."]

@@ -29,11 +29,16 @@ T = TypeVar("T")
 
 def error_text(exc: BaseException) -> str:
     """One line for a notification: the message of our own errors, the type for others."""
+    from sqlalchemy.exc import OperationalError
+
     from coach.sessions.errors import InputError
 
     message = str(exc).strip() or type(exc).__name__
     if isinstance(exc, InputError):
         return message
+    if isinstance(exc, OperationalError):  # a lost server or a busy file, not a bug
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else message
+        return f"The programme database does not answer ({reason}); try again when it does."
     return f"{type(exc).__name__}: {message}"
 
 

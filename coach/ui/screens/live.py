@@ -230,6 +230,7 @@ class LiveSessionScreen(CoachScreen):
         self._saves_seen = 0
         self._saved_at: datetime | None = None
         self._unshared_shown = False
+        self._offline = False
         self._shown_phase: int | None = -1
         self._polling = False
         self._loading = False
@@ -370,10 +371,29 @@ class LiveSessionScreen(CoachScreen):
 
     def _polled(self, status: EngineStatus) -> None:
         self._polling = False
+        if self._offline:
+            self._offline = False
+            self.notify("The programme database answers again.", title="Back online")
         self._show(status)
 
     def _poll_failed(self, exc: BaseException) -> None:
-        self._polling = False  # a busy database: the next tick tries again
+        """A busy or lost database: the next tick tries again; a lost one is said once."""
+        from sqlalchemy.exc import OperationalError
+
+        self._polling = False
+        if self._offline or not isinstance(exc, OperationalError | ConnectionError):
+            return
+        self._offline = True
+        kept = "notes keep saving on this machine" if self.context.db.local_notes else ""
+        self.notify(
+            f"The programme database does not answer; the timer waits for it"
+            f"{' and ' + kept if kept else ''}.",
+            title="Database lost",
+            severity="warning",
+            timeout=15,
+        )
+        if self.status is not None:
+            self._show(self.status)
 
     def _show(self, status: EngineStatus) -> None:
         self.status = status
@@ -401,6 +421,8 @@ class LiveSessionScreen(CoachScreen):
         if status.overrun:
             line.append(f" +{clock_text(status.overrun_seconds)} over")
         line.append(f"  · {total}")
+        if self._offline:
+            line.append("  · ⚠ database lost", style="bold")
         return line
 
     def _strip(self, status: EngineStatus) -> Text:
@@ -612,7 +634,7 @@ class LiveSessionScreen(CoachScreen):
             "saving": "saving…",
             "error": f"⚠ {detail}",
             "saved": f"✓ saved at {self._saved_at:%H:%M}" if self._saved_at else "✓ saved",
-            "local": "✓ saved on this machine · shared when the server answers",
+            "local": "✓ saved here, not yet shared",
         }[state]
         self._unshared_shown = state == "local"
         widget = self.query_one("#autosave", Static)
