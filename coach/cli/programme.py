@@ -48,12 +48,17 @@ def programme() -> Iterator[Database]:
     """The programme database for one command; service and database errors exit cleanly."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-    from coach.sessions.db import open_database
+    from coach.sessions.db import DatabaseTooNew, DatabaseUnavailable, open_database
     from coach.sessions.errors import InputError
+    from coach.settings import ConfigError
 
     current = settings()
     try:
         db = open_database(current)
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
+    except (DatabaseUnavailable, DatabaseTooNew) as exc:
+        raise fail(str(exc)) from None
     except (SQLAlchemyError, OSError) as exc:
         raise fail(f"cannot open the programme database: {exc}") from None
     try:
@@ -61,7 +66,7 @@ def programme() -> Iterator[Database]:
     except InputError as exc:
         raise fail(str(exc)) from None
     except OperationalError as exc:
-        if "locked" in str(exc.orig):
+        if "locked" in str(exc.orig) or "lock timeout" in str(exc.orig):
             raise fail(
                 "the programme database is busy (another Coach is writing); try again"
             ) from None
