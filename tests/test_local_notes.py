@@ -97,6 +97,7 @@ def test_the_pairs_view_merges_private_and_unshared_notes_and_no_other_view_does
         shared_note.update("shared thought")
     pair_view = session_detail(shared, session_id, include_private=True)["notes"]
     assert [n["text"] for n in pair_view] == ["private thought", "shared thought"]
+    assert shared.local_notes.wait_synced(timeout=5)
     others = session_detail(shared, session_id)["notes"]
     assert [n["text"] for n in others] == ["shared thought"]
 
@@ -207,3 +208,27 @@ def test_merge_prefers_this_machines_copy_and_keeps_order() -> None:
     )
     merged = merge_notes(server, [mine])
     assert [n["text"] for n in merged] == ["new", "theirs"]
+
+
+def test_while_the_server_is_away_the_syncer_waits_between_tries(
+    shared: Database, session_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused connection fails at once: retrying at once would spin a core (it once did)."""
+    import time
+
+    tries: list[float] = []
+
+    def push(db: Database, note: local_notes.LocalNote) -> None:
+        tries.append(time.monotonic())
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("server is away"))
+
+    monkeypatch.setattr(local_notes, "_push", push)
+    shared.local_notes.retry_s = 0.25
+    store = shared.local_notes
+    store.save(
+        None, session_id=session_id, phase_id="", author_role="mentor", private=False, text="x"
+    )
+    store.request_sync()
+    time.sleep(1.2)
+    assert 2 <= len(tries) <= 7, len(tries)
+    assert store.pending()

@@ -205,7 +205,7 @@ class LocalNotes:
                 return True
             except Exception as exc:
                 self.last_error = exc
-                self.request_sync()  # the syncer retries every retry_s until it answers
+                self._ensure_syncer()  # it tries again every retry_s (not at once: no busy loop)
                 return False
             self.last_error = None
             self._mark(uid, row[0])
@@ -219,26 +219,30 @@ class LocalNotes:
         return len(self.pending())
 
     def request_sync(self) -> None:
-        """Share what is pending soon, in the background: saving never waits for the network."""
+        """Share what is pending now, in the background: saving never waits for the network."""
+        if self._ensure_syncer():
+            self._wake.set()
+
+    def _ensure_syncer(self) -> bool:
         with self._lock:
             if self._closed:
-                return
+                return False
             if self._syncer is None or not self._syncer.is_alive():
                 self._syncer = threading.Thread(
                     target=self._sync_loop, name="local-notes-sync", daemon=True
                 )
                 self._syncer.start()
-        self._wake.set()
+            return True
 
     def wait_synced(self, timeout: float, poll: float = 0.05) -> bool:
         """Block until nothing is pending (for tests and a clean exit); True if so."""
         import time
 
         deadline = time.monotonic() + timeout
+        self.request_sync()
         while self.pending():
             if time.monotonic() > deadline:
                 return False
-            self.request_sync()
             time.sleep(poll)
         return True
 
