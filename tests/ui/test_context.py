@@ -71,3 +71,28 @@ def test_pieces_handed_in_are_ready_and_never_reloaded(db, host):
     context.load_knowledge()
     context.load_model()
     assert context.db is db and context.host is host and context.kb is None
+
+
+def test_servers_down_at_start_up_fail_their_parts_with_where_and_why(
+    coach_home, monkeypatch, private_postgres
+):
+    """A stopped PostgreSQL and a closed Chroma port: each part says so; plugins still load."""
+    from tests.servers import free_port
+
+    monkeypatch.setenv("COACH_DATABASE_URL", private_postgres.create_database())
+    private_postgres.stop()
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("COACH_KNOWLEDGE_URL", closed)
+    context = CoachContext()
+    with pytest.raises(ConnectionError):
+        context.open_database()
+    database = context.resources["database"]
+    assert database.state == "failed"
+    assert "cannot reach the programme database" in database.detail
+    assert f"127.0.0.1:{private_postgres.port}" in database.detail
+    context.load_plugins()
+    assert context.resources["plugins"].state == "ready"
+    context.load_knowledge()
+    knowledge = context.resources["knowledge"]
+    assert knowledge.state == "failed" and closed in knowledge.detail
+    context.close()
