@@ -259,6 +259,22 @@ def db(coach_home: Path, database_backend: str):
     database.dispose()
 
 
+@pytest.fixture
+def session_id(db) -> int:
+    """A planned first session of a new pair (Ada mentors Bo) in the test's database."""
+    from coach.sessions.engine import schedule_session
+    from coach.sessions.models import Pair, Person
+
+    with db.transaction() as orm:
+        pair = Pair(
+            mentor=Person(name="Ada", role="mentor"), mentee=Person(name="Bo", role="mentee")
+        )
+        orm.add(pair)
+        orm.flush()
+        pair_id = pair.id
+    return schedule_session(db, pair_id)
+
+
 @pytest.fixture(scope="session")
 def synced(tmp_path_factory: pytest.TempPathFactory, torch_embedder):
     """One COACH_HOME whose default collection holds every guide and plugin file.

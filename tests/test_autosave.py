@@ -21,9 +21,8 @@ from sqlalchemy import func, select
 
 from coach.sessions.autosave import NoteAutosaver, load_note
 from coach.sessions.db import Database
-from coach.sessions.engine import schedule_session
 from coach.sessions.errors import InputError, NotFound
-from coach.sessions.models import Note, Pair, Person
+from coach.sessions.models import Note
 
 TYPIST = Path(__file__).with_name("autosave_typist.py")
 
@@ -45,18 +44,6 @@ class FakeClock:
 def db(db: Database, database_backend: str) -> Database:
     """The programme database with the autosaver writing straight to it, on either backend."""
     return db if db.local_notes is None else Database(db.engine)
-
-
-@pytest.fixture
-def session_id(db: Database) -> int:
-    with db.transaction() as orm:
-        pair = Pair(
-            mentor=Person(name="Ada", role="mentor"), mentee=Person(name="Bo", role="mentee")
-        )
-        orm.add(pair)
-        orm.flush()
-        pair_id = pair.id
-    return schedule_session(db, pair_id)
 
 
 def notes(db: Database) -> list[Note]:

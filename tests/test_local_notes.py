@@ -16,9 +16,8 @@ from sqlalchemy.exc import OperationalError
 from coach.sessions import local_notes
 from coach.sessions.autosave import NoteAutosaver
 from coach.sessions.db import Database
-from coach.sessions.engine import schedule_session
 from coach.sessions.local_notes import LocalNotes, merge_notes
-from coach.sessions.models import Note, Pair, Person
+from coach.sessions.models import Note
 from coach.sessions.service import session_detail
 
 
@@ -29,18 +28,6 @@ def shared(db: Database, tmp_path: Path):
     yield db
     db.local_notes.close()
     db.local_notes = None
-
-
-@pytest.fixture
-def session_id(db: Database) -> int:
-    with db.transaction() as orm:
-        pair = Pair(
-            mentor=Person(name="Ada", role="mentor"), mentee=Person(name="Bo", role="mentee")
-        )
-        orm.add(pair)
-        orm.flush()
-        pair_id = pair.id
-    return schedule_session(db, pair_id)
 
 
 def server_notes(db: Database) -> list[Note]:

@@ -169,7 +169,9 @@ class NoteAutosaver:
                 raise NotFound(f"note {note_id} does not exist in session {self.session_id}")
             self._text, self._private = note.text, note.private
             if self.local is not None:  # continued here: from now on it is written here
-                self.note_id = self.local.adopt(_note_dict(note), self.session_id)
+                from coach.sessions.service import note_dict
+
+                self.note_id = self.local.adopt(note_dict(note), self.session_id)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -264,18 +266,6 @@ class NoteAutosaver:
                 raise NotFound(f"note {self.note_id} was deleted while it was being edited")
             note.text, note.private, note.updated_at = text, private, now
             return note.id
-
-
-def _note_dict(note: Note) -> dict[str, object]:
-    return {
-        "uid": note.uid,
-        "phase_id": note.phase_id,
-        "author_role": note.author_role,
-        "private": note.private,
-        "text": note.text,
-        "created_at": note.created_at.isoformat(),
-        "updated_at": note.updated_at.isoformat(),
-    }
 
 
 def load_note(db: Database, note_id: int) -> Note:

@@ -395,24 +395,24 @@ def list_sessions(db: Database, pair_id: int | None = None) -> list[Session]:
         return list(orm.scalars(query))
 
 
+def note_dict(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "uid": note.uid,
+        "phase_id": note.phase_id,
+        "author_role": note.author_role,
+        "private": note.private,
+        "text": note.text,
+        "created_at": _iso(note.created_at),
+        "updated_at": _iso(note.updated_at),
+    }
+
+
 def _pair_notes(
     db: Database, session_id: int, include_private: bool, notes: list[Note]
 ) -> list[dict[str, Any]]:
     """The session's notes; the pair's own views also get this machine's (shared database)."""
-    server = [
-        {
-            "id": note.id,
-            "uid": note.uid,
-            "phase_id": note.phase_id,
-            "author_role": note.author_role,
-            "private": note.private,
-            "text": note.text,
-            "created_at": _iso(note.created_at),
-            "updated_at": _iso(note.updated_at),
-        }
-        for note in notes
-        if include_private or not note.private
-    ]
+    server = [note_dict(note) for note in notes if include_private or not note.private]
     if not include_private or db.local_notes is None:
         return server
     from coach.sessions.local_notes import merge_notes
