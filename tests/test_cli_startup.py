@@ -59,3 +59,24 @@ def test_version_prints_package_version() -> None:
         [sys.executable, "-m", "coach", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == f"coach {__version__}"
+
+
+def test_a_server_lost_in_the_middle_of_a_command_is_one_line(monkeypatch, capsys) -> None:
+    """Commands guard their first connection; a server lost later still ends in one line."""
+    import coach.cli
+    from coach.knowledge.server import KnowledgeServerUnavailable
+    from coach.sessions.db import DatabaseUnavailable
+
+    for lost in (
+        DatabaseUnavailable("cannot reach the programme database at postgresql://db:5432/x"),
+        KnowledgeServerUnavailable("the Chroma server at http://kb:8000 is unavailable"),
+    ):
+
+        def command(lost=lost) -> None:
+            raise lost
+
+        monkeypatch.setattr(coach.cli, "app", command)
+        with pytest.raises(SystemExit) as ended:
+            coach.cli.main()
+        assert ended.value.code == 1
+        assert capsys.readouterr().err.strip() == f"coach: error: {lost}"

@@ -67,3 +67,6 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except ConnectionError as exc:  # a server lost mid-command: the database or Chroma, one line
+        typer.secho(f"coach: error: {exc}", err=True, fg="red")
+        sys.exit(1)

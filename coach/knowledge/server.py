@@ -41,7 +41,7 @@ class KnowledgeServerError(Exception):
     """The Chroma server cannot be used; the message is one line with the URL and the reason."""
 
 
-class KnowledgeServerUnavailable(KnowledgeServerError):
+class KnowledgeServerUnavailable(KnowledgeServerError, ConnectionError):
     """The server did not answer (refused, timed out, not a Chroma server)."""
 
 
