@@ -243,6 +243,23 @@ def _check_known(connection: Connection, current: str | None) -> None:
         )
 
 
+@contextlib.contextmanager
+def _migrating(engine: Engine) -> Iterator[tuple[Connection, Any]]:
+    """One transaction for a migration run, and an Alembic config that uses it.
+
+    On PostgreSQL it first takes an advisory lock, so machines migrating one shared database at
+    the same moment take turns.
+    """
+    config = _alembic_config()
+    with connected(engine) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        config.attributes["connection"] = connection
+        yield connection, config
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Run the Alembic migrations up to ``revision`` (safe to run any number of times).
 
@@ -253,15 +270,9 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     """
     from alembic import command
 
-    config = _alembic_config()
-    with connected(engine) as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
+    with _migrating(engine) as (connection, config):
         before = current_revision(connection)
         _check_known(connection, before)
-        config.attributes["connection"] = connection
         command.upgrade(config, revision)
         after = current_revision(connection)
     return before, after
@@ -271,13 +282,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Undo migrations down to ``revision`` (``"base"`` for an empty database); for tests."""
     from alembic import command
 
-    config = _alembic_config()
-    with connected(engine) as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
-        config.attributes["connection"] = connection
+    with _migrating(engine) as (_connection, config):
         command.downgrade(config, revision)
 
 
