@@ -135,9 +135,11 @@ class KnowledgeBase:
     @property
     def location(self) -> str:
         """Where the knowledge base lives, for messages: a path, or a URL and database."""
-        if self.settings.knowledge_url is None:
+        if not self.is_shared:
             return str(self._root)
-        return f"{self.settings.knowledge_url} (database {self.settings.knowledge_database})"
+        from coach.knowledge.server import location
+
+        return location(self.settings.knowledge_url, self.settings.knowledge_database)
 
     @property
     def embedder_name(self) -> str:
@@ -322,13 +324,11 @@ class KnowledgeBase:
 
     def _lexical_dir(self) -> Path:
         """The local keyword-index cache; for a server, keyed by its URL and database too."""
-        if self.settings.knowledge_url is None:
+        if not self.is_shared:
             return self._root / "lexical" / self.collection
-        import hashlib
+        from coach.knowledge.server import stable_key
 
-        server = hashlib.sha256(
-            f"{self.settings.knowledge_url}\0{self.settings.knowledge_database}".encode()
-        ).hexdigest()[:20]
+        server = stable_key(self.settings.knowledge_url, self.settings.knowledge_database)
         return self.settings.cache_dir / "lexical-server" / server / self.collection
 
     def _rebuild_lexical(self) -> LexicalIndex:

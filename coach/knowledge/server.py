@@ -87,6 +87,15 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
+def location(url: str, database: str) -> str:
+    """A server knowledge base as messages name it."""
+    return f"{url} (database {database})"
+
+
+def unavailable(url: str, exc: BaseException) -> KnowledgeServerUnavailable:
+    return KnowledgeServerUnavailable(f"the Chroma server at {url} is unavailable: {_reason(exc)}")
+
+
 @contextlib.contextmanager
 def reachable(url: str) -> Iterator[None]:
     """Turn a failed request to the server into one KnowledgeServerUnavailable with the URL."""
@@ -97,9 +106,7 @@ def reachable(url: str) -> Iterator[None]:
     except KnowledgeServerError:
         raise
     except (httpx.HTTPError, OSError) as exc:
-        raise KnowledgeServerUnavailable(
-            f"the Chroma server at {url} is unavailable: {_reason(exc)}"
-        ) from None
+        raise unavailable(url, exc) from None
 
 
 def _admin(address: ServerAddress) -> Any:
@@ -109,9 +116,7 @@ def _admin(address: ServerAddress) -> Any:
         try:
             admin = chromadb.AdminClient(_chroma_settings(address))
         except ValueError as exc:  # chromadb reports a bad host this way
-            raise KnowledgeServerUnavailable(
-                f"the Chroma server at {address.url} is unavailable: {_reason(exc)}"
-            ) from None
+            raise unavailable(address.url, exc) from None
     # chromadb's HTTP session has no timeout at all: a server that drops packets would hang a
     # command (or the TUI's loader) for ever. The session is shared by every client of this
     # server in the process, so this covers the HttpClient made next as well.
@@ -131,9 +136,7 @@ def check_version(api: Any, url: str) -> str:
         try:
             version = str(api.get_version())
         except ChromaError as exc:
-            raise KnowledgeServerUnavailable(
-                f"the Chroma server at {url} is unavailable: {_reason(exc)}"
-            ) from None
+            raise unavailable(url, exc) from None
     mine = client_version()
     if version not in (mine, SERVER_API_VERSION):
         raise KnowledgeServerMismatch(
@@ -187,7 +190,8 @@ def connect(url: str, database: str, *, create: bool = True) -> ServerConnection
     return ServerConnection(url, database, version, client)
 
 
-def _key(*parts: str) -> str:
+def stable_key(*parts: str) -> str:
+    """A short, stable id for ``parts`` (record ids, local cache folders)."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
@@ -274,7 +278,7 @@ class ServerManifest:
 
     def mark_pending(self, collection: str, source: str) -> None:
         self._put(
-            f"pending:{_key(collection, source)}",
+            f"pending:{stable_key(collection, source)}",
             {"kind": "pending", "collection": collection, "source": source},
         )
 
@@ -283,13 +287,13 @@ class ServerManifest:
         return sorted(str(m["source"]) for m in self._get(where))
 
     def clear_pending(self, collection: str, source: str) -> None:
-        self._delete(f"pending:{_key(collection, source)}")
+        self._delete(f"pending:{stable_key(collection, source)}")
 
     def commit(self, collection: str, record: SourceRecord | None, source: str) -> None:
         """Make ``record`` the live version of ``source`` (or remove it when ``record`` is None)."""
         import time
 
-        record_id = f"source:{_key(collection, source)}"
+        record_id = f"source:{stable_key(collection, source)}"
         if record is None:
             self._delete(record_id)
         else:

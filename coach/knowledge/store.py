@@ -222,11 +222,12 @@ def probe_knowledge(settings: Settings) -> Probe:
         MANIFEST_COLLECTION,
         KnowledgeServerError,
         connect,
+        location,
         reachable,
     )
 
     url, database = settings.knowledge_url, settings.knowledge_database
-    where = f"{url} (database {database})"
+    where = location(url, database)
     try:
         connection = connect(url, database, create=False)
         versions = f"server {connection.server_version}, client {mine}"
