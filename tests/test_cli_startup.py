@@ -64,12 +64,13 @@ def test_version_prints_package_version() -> None:
 def test_a_server_lost_in_the_middle_of_a_command_is_one_line(monkeypatch, capsys) -> None:
     """Commands guard their first connection; a server lost later still ends in one line."""
     import coach.cli
-    from coach.knowledge.server import KnowledgeServerUnavailable
+    from coach.knowledge.server import KnowledgeServerMismatch, KnowledgeServerUnavailable
     from coach.sessions.db import DatabaseUnavailable
 
     for lost in (
         DatabaseUnavailable("cannot reach the programme database at postgresql://db:5432/x"),
         KnowledgeServerUnavailable("the Chroma server at http://kb:8000 is unavailable"),
+        KnowledgeServerMismatch("the Chroma server at http://kb:8000 runs 0.6.3"),
     ):
 
         def command(lost=lost) -> None:

@@ -67,6 +67,16 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except ConnectionError as exc:  # a server lost mid-command: the database or Chroma, one line
+    except Exception as exc:
+        if not _server_failed(exc):
+            raise
         typer.secho(f"coach: error: {exc}", err=True, fg="red")
         sys.exit(1)
+
+
+def _server_failed(exc: Exception) -> bool:
+    """A database or Chroma server that is unreachable (or of another release), at any point of
+    any command: one line and status 1, not a traceback."""
+    from coach.knowledge.server import KnowledgeServerError
+
+    return isinstance(exc, ConnectionError | KnowledgeServerError)

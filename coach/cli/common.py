@@ -42,11 +42,11 @@ def plugin_host(current: Settings) -> PluginHost:
 def knowledge_base(collection: str | None) -> tuple[KnowledgeBase, PluginHost]:
     """The knowledge base for a command, with plugin file types installed.
 
-    With a Chroma server (``knowledge_url``) it connects here, so an unreachable server or one of
-    another chromadb release ends the command with one line (status 1), not a traceback.
+    With a Chroma server (``knowledge_url``) it connects here, before any work, so an unreachable
+    server or one of another chromadb release ends the command at once (``coach.cli.main`` prints
+    it as one line, status 1).
     """
     from coach.knowledge.base import InvalidCollection, KnowledgeBase
-    from coach.knowledge.server import KnowledgeServerError
 
     current = settings()
     try:
@@ -54,8 +54,6 @@ def knowledge_base(collection: str | None) -> tuple[KnowledgeBase, PluginHost]:
         kb.connect()
     except InvalidCollection as exc:
         raise fail(str(exc), code=2) from None
-    except KnowledgeServerError as exc:
-        raise fail(str(exc)) from None
     host = plugin_host(current)
     host.install_loaders()
     return kb, host

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -16,25 +14,6 @@ app = typer.Typer(
     help="Build and search the knowledge base that suggestions are drawn from.",
     no_args_is_help=True,
 )
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def server_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A Chroma server that fails mid-command ends it with one line (status 1), not a traceback."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        from coach.knowledge.server import KnowledgeServerError
-
-        try:
-            return command(*args, **kwargs)
-        except KnowledgeServerError as exc:
-            raise fail(str(exc)) from None
-
-    return run
-
 
 CollectionOption = Annotated[
     str | None,
@@ -48,7 +27,6 @@ CollectionOption = Annotated[
 
 
 @app.command("add")
-@server_errors
 def knowledge_add(
     paths: Annotated[
         list[Path], typer.Argument(help="Files or folders (searched recursively) to add.")
@@ -73,7 +51,6 @@ def knowledge_add(
 
 
 @app.command("search")
-@server_errors
 def knowledge_search(
     query: Annotated[str, typer.Argument(help="A question or keywords.")],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
@@ -112,7 +89,6 @@ def knowledge_search(
 
 
 @app.command("list")
-@server_errors
 def knowledge_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     collection: CollectionOption = None,
@@ -141,7 +117,6 @@ def knowledge_list(
 
 
 @app.command("remove")
-@server_errors
 def knowledge_remove(
     sources: Annotated[
         list[str],
@@ -168,7 +143,6 @@ def knowledge_remove(
 
 
 @app.command("sync")
-@server_errors
 def knowledge_sync() -> None:
     """Push the built-in guides and plugin knowledge into the default collection.
 
