@@ -42,6 +42,15 @@ async def until(pilot, condition, timeout: float = 20.0) -> None:
         await pilot.pause(0.05)
 
 
+async def ask(pilot, screen, question: str) -> None:
+    """Type ``question`` into the Ask tab, as a person would, and wait for the answer."""
+    screen.query_one("#tabs").active = "ask"
+    await pilot.pause()
+    await pilot.click("#question")
+    await pilot.press(*question, "enter")
+    await settle(pilot, rounds=3)
+
+
 def detail(db, session_id: int) -> dict:
     from coach.sessions.service import session_detail
 
@@ -272,11 +281,7 @@ async def test_ask_the_coach_shows_passages_with_their_sources(make_app, kb_cont
     app = make_app(kb_context)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_live(pilot, session_id)
-        screen.query_one("#tabs").active = "ask"
-        await pilot.pause()
-        await pilot.click("#question")
-        await pilot.press(*"how do I give feedback to a senior leader", "enter")
-        await settle(pilot, rounds=3)
+        await ask(pilot, screen, "how do I give feedback to a senior leader")
         shown = screen.query_one("#answer").source
         assert "**Q:** how do I give feedback to a senior leader" in shown
         assert "**1. " in shown and ".md`" in shown  # a passage with its source file
@@ -290,11 +295,7 @@ async def test_ask_says_when_the_knowledge_base_is_still_loading(make_app, ui_co
         screen = await open_live(pilot, session_id)
         ui_context.update("knowledge", state="loading", detail="indexing 3/34 files")
         await pilot.pause()
-        screen.query_one("#tabs").active = "ask"
-        await pilot.pause()
-        await pilot.click("#question")
-        await pilot.press(*"what is a thread", "enter")
-        await settle(pilot, rounds=3)
+        await ask(pilot, screen, "what is a thread")
         shown = screen.query_one("#answer").source
         assert "still loading (indexing 3/34 files)" in shown
 
@@ -333,11 +334,7 @@ async def test_a_failing_model_is_a_notification_and_the_passages_stay(
     app = make_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_live(pilot, session_id)
-        screen.query_one("#tabs").active = "ask"
-        await pilot.pause()
-        await pilot.click("#question")
-        await pilot.press(*"how do I give feedback upwards", "enter")
-        await settle(pilot, rounds=3)
+        await ask(pilot, screen, "how do I give feedback upwards")
         messages = [n.message for n in app._notifications]
         assert any("model crashed" in m for m in messages)
         assert "**1. " in screen.query_one("#answer").source and app.is_running
