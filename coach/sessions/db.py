@@ -117,14 +117,19 @@ def display_url(url: str | URL, *, hide: bool = True) -> str:
 # --- engines ------------------------------------------------------------------------------------
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create ``path`` readable by the user only (0600) before SQLite opens it; its -wal and
+    -shm files inherit the mode. Notes live in it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():  # created private before SQLite opens it; -wal/-shm inherit the mode
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        path.chmod(0o600)
+        private_sqlite_file(Path(url.removeprefix("sqlite:///")))
     if make_url(url).get_backend_name() == "postgresql":
         engine = create_engine(
             url,

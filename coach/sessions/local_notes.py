@@ -13,7 +13,6 @@ private notes and its not-yet-shared ones; nothing else reads this file.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -86,10 +85,9 @@ class LocalNotes:
     """The local note store and its sync to the shared database; thread-safe."""
 
     def __init__(self, path: Path, db: Database | None = None, *, retry_s: float = RETRY_S) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():  # private from the first byte: it holds private notes
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        path.chmod(0o600)
+        from coach.sessions.db import private_sqlite_file
+
+        private_sqlite_file(path)  # it holds private notes
         self.path = path
         self.db = db
         self.retry_s = retry_s
@@ -182,6 +180,14 @@ class LocalNotes:
                 " ORDER BY created_at"
             ).fetchall()
         return [row[0] for row in rows]
+
+    def counts(self) -> tuple[int, int]:
+        """How many notes this store holds, and how many of them are private."""
+        with self._lock:
+            total, private = self._conn.execute(
+                "SELECT count(*), coalesce(sum(private), 0) FROM notes"
+            ).fetchone()
+        return total, private
 
     # --- sync ----------------------------------------------------------------------------------
 
@@ -360,10 +366,7 @@ def probe_local_notes(settings: Settings) -> Probe:
     try:
         store = LocalNotes(path)
         try:
-            with store._lock:
-                total, private = store._conn.execute(
-                    "SELECT count(*), coalesce(sum(private), 0) FROM notes"
-                ).fetchone()
+            total, private = store.counts()
             waiting = len(store.pending())
         finally:
             store.close()
